@@ -1,0 +1,149 @@
+"""The seed example, the project's mini corpus and BEIR datasets such as SciFact (notebook 03)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+import shutil
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .checks import check_choice
+from .metrics import Qrels
+
+BEIR_URL = "https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/{name}.zip"
+BEIR_DATASETS = (
+    "scifact", "nfcorpus", "arguana", "scidocs", "fiqa", "trec-covid", "webis-touche2020",
+    "quora", "nq", "hotpotqa", "dbpedia-entity", "fever", "climate-fever", "msmarco",
+)
+
+SEED_PASSAGES = [
+    "The dog is a loyal companion of humans, bred over thousands of years to herd, guard and keep people company.",
+    "Albert Einstein was born on 14 March 1879 in Ulm, a city in the Kingdom of Württemberg in the German Empire.",
+    "As a boy, Einstein grew up in Munich, taught himself geometry from a small book and played the violin.",
+    "Werner Heisenberg was a German physicist who formulated the uncertainty principle of quantum mechanics.",
+    "Steve Jobs co-founded Apple in a garage in California and later introduced the iPhone.",
+    "The cat is a small carnivore that was domesticated around the grain stores of the ancient Near East.",
+]
+SEED_QUESTION = "Where was Albert Einstein born?"
+SEED_ANSWER = 1  # position of the Einstein-birth passage in SEED_PASSAGES
+
+
+@dataclass
+class Dataset:
+    """A retrieval benchmark: documents, queries and relevance judgements (qrels)."""
+
+    name: str
+    doc_ids: list[str]
+    titles: list[str]
+    docs: list[str]  # what gets embedded: title + " " + text
+    topics: list[str] | None  # one per document, where the corpus has them (the mini corpus does)
+    query_ids: list[str]
+    queries: list[str]
+    qrels: Qrels
+
+    def __repr__(self) -> str:
+        return f"Dataset({self.name!r}: {len(self.docs)} documents, {len(self.queries)} queries)"
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def read_beir_folder(folder: Path, name: str, split: str = "test") -> Dataset:
+    """Read a dataset in BEIR format: corpus.jsonl(.gz), queries.jsonl and qrels/{split}.tsv."""
+    folder = Path(folder)
+    corpus_path = next((folder / f for f in ("corpus.jsonl", "corpus.jsonl.gz") if (folder / f).exists()), None)
+    qrels_path = folder / "qrels" / f"{split}.tsv"
+    if corpus_path is None or not (folder / "queries.jsonl").exists():
+        raise FileNotFoundError(f"data folder {folder} has no corpus.jsonl(.gz) or queries.jsonl (BEIR format)")
+    if not qrels_path.exists():
+        splits = sorted(p.stem for p in (folder / "qrels").glob("*.tsv"))
+        raise ValueError(f"split={split!r} has no judgements in {folder / 'qrels'}; available: {splits}")
+    qrels: Qrels = {}
+    with open(qrels_path, encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            qrels.setdefault(row["query-id"], {})[row["corpus-id"]] = int(row["score"])
+    corpus = _read_jsonl(corpus_path)
+    queries = {q["_id"]: q["text"] for q in _read_jsonl(folder / "queries.jsonl")}
+    query_ids = [q for q in queries if q in qrels]
+    has_topics = all("topic" in (d.get("metadata") or {}) for d in corpus)
+    return Dataset(
+        name=name,
+        doc_ids=[d["_id"] for d in corpus],
+        titles=[d.get("title", "") for d in corpus],
+        docs=[f"{d.get('title', '')} {d['text']}".strip() for d in corpus],
+        topics=[d["metadata"]["topic"] for d in corpus] if has_topics else None,
+        query_ids=query_ids,
+        queries=[queries[q] for q in query_ids],
+        qrels={q: qrels[q] for q in query_ids},
+    )
+
+
+def mini_dir() -> Path:
+    """The project's mini corpus: inside the installed package, or `data/mini` in a clone of the repo."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "data" / "mini"
+    return packaged if packaged.exists() else here.parent / "data" / "mini"
+
+
+def load_mini() -> Dataset:
+    """The project's own small corpus: short passages on about 15 topics (data/README.md)."""
+    return read_beir_folder(mini_dir(), "mini")
+
+
+def _download_beir(name: str, root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    url = BEIR_URL.format(name=name)
+    print(f"Downloading {name} from {url} ...")
+    with urllib.request.urlopen(url, timeout=60) as response:
+        payload = response.read()
+    tmp = root / f".{name}.partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    zipfile.ZipFile(io.BytesIO(payload)).extractall(tmp)
+    (tmp / name).replace(root / name)
+    shutil.rmtree(tmp)
+    return root / name
+
+
+def load_beir(name: str, split: str = "test", data_dir: str | Path | None = None) -> Dataset:
+    """Load a BEIR dataset (e.g. "scifact") (notebook 03).
+
+    Reads `data_dir/name`, else `$MRL_DATA_DIR/name` (a gzipped corpus too). With neither set,
+    it downloads from the official BEIR location once and caches it under
+    ~/.cache/matryoshka-lab/beir.
+    """
+    check_choice(name, BEIR_DATASETS, "name")
+    root = data_dir or os.environ.get("MRL_DATA_DIR")
+    if root:
+        folder = Path(root) / name
+        if not folder.is_dir():
+            raise FileNotFoundError(f"data_dir={str(root)!r} has no folder {name!r}: expected {folder} in BEIR format")
+        return read_beir_folder(folder, name, split)
+    cache = Path.home() / ".cache" / "matryoshka-lab" / "beir"
+    folder = cache / name if (cache / name).is_dir() else _download_beir(name, cache)
+    return read_beir_folder(folder, name, split)
+
+
+def load_dataset(name: str, split: str = "test") -> Dataset:
+    """"mini" for the project's corpus, or a BEIR name such as "scifact"."""
+    if name == "mini":
+        return load_mini()
+    check_choice(name, ("mini", *BEIR_DATASETS), "dataset")
+    return load_beir(name, split)
+
+
+def scifact_or_mini(split: str = "test") -> Dataset:
+    """SciFact where a copy is reachable; otherwise say so in one line and use the mini corpus."""
+    try:
+        return load_beir("scifact", split)
+    except OSError as err:
+        print(f"SciFact is not reachable ({err}); using the mini corpus instead.")
+        return load_mini()

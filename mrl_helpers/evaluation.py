@@ -1,0 +1,89 @@
+"""Retrieve at any dimension and precision, and score a whole grid of settings (notebooks 03 and 05)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .checks import check_choice
+from .data import Dataset
+from .embedding import encode, truncate
+from .metrics import ndcg, recall, to_run
+from .models import EmbeddingModel
+from .quantization import binarize, calibrate_int8, quantize_int8
+from .search import binary_index, float_index, funnel_search, search
+
+Precision = Literal["float32", "int8", "binary", "binary+rescore"]
+PRECISIONS: tuple[str, ...] = ("float32", "int8", "binary", "binary+rescore")
+
+
+def bytes_per_vector(dim: int, precision: Precision) -> int:
+    """Bytes one document takes in the index: 4·d for float32, d for int8, d/8 for binary.
+
+    For binary+rescore this is the index in RAM; the float vectors used to rescore can live on disk.
+    """
+    check_choice(precision, PRECISIONS, "precision")
+    return {"float32": 4 * dim, "int8": dim}.get(precision, dim // 8)
+
+
+def retrieve(
+    doc_emb: np.ndarray,
+    query_emb: np.ndarray,
+    dim: int,
+    precision: Precision = "float32",
+    k: int = 10,
+    oversample: int = 4,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Truncate full-dimension embeddings to `dim`, quantize, search: (scores, ids), higher score = better.
+
+    int8 calibrates its ranges on the documents and scores int8 queries against int8 documents;
+    binary scores by minus the Hamming distance; binary+rescore shortlists k × oversample with
+    bits and re-ranks them with the float vectors at the same dimension.
+    """
+    check_choice(precision, PRECISIONS, "precision")
+    docs, queries = truncate(doc_emb, dim), truncate(query_emb, dim)
+    if precision == "float32":
+        return search(float_index(docs), queries, k)
+    if precision == "int8":
+        ranges = calibrate_int8(docs)
+        as_float = [quantize_int8(x, ranges).astype(np.float32) for x in (docs, queries)]
+        return search(float_index(as_float[0]), as_float[1], k)
+    index = binary_index(binarize(docs))
+    if precision == "binary":
+        distances, ids = search(index, binarize(queries), k)
+        return -distances.astype(np.float32), ids
+    return funnel_search(index, binarize(queries), queries, docs, k, oversample)
+
+
+def evaluate(
+    model: EmbeddingModel,
+    dataset: Dataset,
+    dims: Sequence[int] | None = None,
+    precisions: Sequence[Precision] = PRECISIONS,
+    oversample: int = 4,
+) -> pd.DataFrame:
+    """nDCG@10, recall@10, recall@100 and bytes per vector for every dimension × precision (notebook 03).
+
+    `pct_of_full` is nDCG@10 as a % of float32 at the model's full dimension, measured in the same call.
+    """
+    dims = list(dims or model.matryoshka_dims)
+    doc_emb = encode(model, dataset.docs, "document")
+    query_emb = encode(model, dataset.queries, "query")
+    rows = []
+    for precision in precisions:
+        for dim in dims:
+            scores, ids = retrieve(doc_emb, query_emb, dim, precision, k=100, oversample=oversample)
+            run = to_run(scores, ids, dataset.query_ids, dataset.doc_ids)
+            rows.append({
+                "dim": dim, "precision": precision, "bytes_per_vector": bytes_per_vector(dim, precision),
+                "ndcg@10": ndcg(run, dataset.qrels, 10), "recall@10": recall(run, dataset.qrels, 10),
+                "recall@100": recall(run, dataset.qrels, 100),
+            })
+    table = pd.DataFrame(rows)
+    full = ndcg(to_run(*retrieve(doc_emb, query_emb, model.full_dim, "float32", k=100),
+                       dataset.query_ids, dataset.doc_ids), dataset.qrels, 10)
+    table["pct_of_full"] = 100 * table["ndcg@10"] / full
+    return table

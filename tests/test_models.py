@@ -1,0 +1,66 @@
+import pytest
+
+import mrl_helpers.models as models
+from mrl_helpers import MINILM, NOMIC, dimension_ladder
+
+
+def test_packaged_model_knows_itself(model):
+    assert model.name == MINILM and model.full_dim == model.st.get_sentence_embedding_dimension() == 384
+    assert model.matryoshka_dims == (384, 256, 128, 64, 32, 16)
+    assert not model.trained_with_mrl and model.prompt("query") == ""
+
+
+@pytest.mark.parametrize(("full", "ladder"), [(384, (384, 256, 128, 64, 32, 16)), (768, (768, 512, 256, 128, 64, 32, 16)),
+                                              (256, (256, 128, 64, 32, 16))])
+def test_dimension_ladder(full, ladder):
+    assert dimension_ladder(full) == ladder
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a network call was made")
+
+    monkeypatch.setattr(models, "urlopen", refuse)
+    monkeypatch.delenv("MRL_MODEL", raising=False)
+
+
+def test_auto_offline_without_cache_picks_minilm_without_network(no_network, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(models, "_nomic_is_cached", lambda: False)
+    name, why = models.choose_model("auto")
+    assert name == MINILM and "not reachable" in why
+
+
+def test_auto_picks_nomic_when_cached(no_network, monkeypatch):
+    monkeypatch.setattr(models, "_nomic_is_cached", lambda: True)
+    assert models.choose_model("auto") == (NOMIC, "its files are in the Hugging Face cache")
+
+
+def test_auto_picks_nomic_when_the_hub_answers(monkeypatch):
+    monkeypatch.delenv("MRL_MODEL", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(models, "_nomic_is_cached", lambda: False)
+
+    class Answer:
+        status = 200
+        def __enter__(self): return self
+        def __exit__(self, *exc): return False
+
+    monkeypatch.setattr(models, "urlopen", lambda url, timeout: Answer())
+    assert models.choose_model("auto")[0] == NOMIC
+
+
+def test_mrl_model_forces_a_choice(no_network, monkeypatch):
+    monkeypatch.setenv("MRL_MODEL", "minilm")
+    monkeypatch.setattr(models, "_nomic_is_cached", lambda: True)
+    assert models.choose_model("auto") == (MINILM, "forced by MRL_MODEL")
+
+
+def test_load_model_says_which_model_and_why(capsys, monkeypatch):
+    monkeypatch.setenv("MRL_MODEL", "minilm")
+    models.load_model("auto")
+    assert capsys.readouterr().out.strip() == (
+        "Model: sentence-transformers/all-MiniLM-L6-v2 (384 dimensions, not trained with Matryoshka loss); "
+        "forced by MRL_MODEL."
+    )

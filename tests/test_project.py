@@ -1,0 +1,45 @@
+"""The project's own rules: environments in step, notebooks stripped and importing the package properly."""
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_environment_yml_lists_what_pyproject_lists():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    expected = set(project["dependencies"]) | set(project["optional-dependencies"]["lab"])
+    pip_lines = re.findall(r"^\s+- ([^-#\s][^#\n]*?)\s*(?:#.*)?$", (ROOT / "environment.yml").read_text(), re.M)
+    listed = {line for line in pip_lines if re.match(r"[A-Za-z0-9_.-]+\s*[<>=!~]", line)}
+    assert listed == expected
+    assert "- -e ." in (ROOT / "environment.yml").read_text()
+
+
+def test_lock_file_pins_every_dependency_and_the_cpu_torch():
+    lock = dict(line.split("==") for line in (ROOT / "requirements-lock.txt").read_text().split() if "==" in line)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = [re.split(r"[<>=!~\[]", d)[0] for d in
+             project["dependencies"] + sum(project["optional-dependencies"].values(), [])]
+    assert all(name.lower() in {k.lower() for k in lock} for name in names), set(names) - set(lock)
+    assert lock["torch"] == "2.13.0"
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 1
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stripped_and_imports_the_package(path):
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), "strip outputs before committing"
+    assert "widgets" not in nb.get("metadata", {}), "saved widget state"
+    source = "\n".join("".join(c["source"]) for c in code)
+    assert "from mrl_helpers import" in source
+    assert "sys.path" not in source
+    assert re.match(r"\d\d_[a-z0-9_]+\.ipynb$", path.name)
