@@ -6,18 +6,20 @@ Each public name's docstring says which notebook introduces it.
 from .checks import check_dim, check_embeddings, check_k, check_texts
 from .data import SEED_ANSWER, SEED_PASSAGES, SEED_QUESTION, Dataset, load_beir, load_dataset, load_mini, scifact_or_mini
 from .embedding import cache_dir, encode, layer_norm, normalize, truncate
-from .evaluation import PRECISIONS, Precision, bytes_per_vector, evaluate, retrieve
+from .evaluation import PRECISIONS, Precision, bytes_per_vector, evaluate, ndcg_of, retrieve
 from .metrics import Qrels, Run, mrr, ndcg, recall, to_run
 from .models import MINILM, NOMIC, EmbeddingModel, dimension_ladder, load_model
+from .pooling import POOLING_MODES, PoolingMode, pool
 from .quantization import binarize, calibrate_int8, dequantize_int8, quantize_int8, unpack_signs
 from .search import binary_index, float_index, funnel_search, rescore, search
+from .speed import format_bytes, gaussian_like, median_seconds
 
 __all__ = [
-    "MINILM", "NOMIC", "PRECISIONS", "SEED_ANSWER", "SEED_PASSAGES", "SEED_QUESTION",
-    "Dataset", "EmbeddingModel", "Precision", "Qrels", "Run",
+    "MINILM", "NOMIC", "POOLING_MODES", "PRECISIONS", "SEED_ANSWER", "SEED_PASSAGES", "SEED_QUESTION",
+    "Dataset", "EmbeddingModel", "PoolingMode", "Precision", "Qrels", "Run",
     "binarize", "binary_index", "bytes_per_vector", "cache_dir", "calibrate_int8", "check_dim",
     "check_embeddings", "check_k", "check_texts", "dequantize_int8", "dimension_ladder", "encode",
-    "evaluate", "float_index", "funnel_search", "layer_norm", "load_beir", "load_dataset", "load_mini",
-    "load_model", "mrr", "ndcg", "normalize", "quantize_int8", "recall", "rescore", "retrieve",
+    "evaluate", "float_index", "format_bytes", "funnel_search", "gaussian_like", "layer_norm", "load_beir", "load_dataset", "load_mini",
+    "load_model", "median_seconds", "mrr", "ndcg", "ndcg_of", "normalize", "pool", "quantize_int8", "recall", "rescore", "retrieve",
     "scifact_or_mini", "search", "to_run", "truncate", "unpack_signs",
 ]

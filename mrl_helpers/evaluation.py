@@ -58,6 +58,11 @@ def retrieve(
     return funnel_search(index, binarize(queries), queries, docs, k, oversample)
 
 
+def ndcg_of(dataset: Dataset, scores: np.ndarray, ids: np.ndarray, k: int = 10) -> float:
+    """nDCG@k of `search` / `retrieve` output whose rows are `dataset.queries` (notebook 02)."""
+    return ndcg(to_run(scores, ids, dataset.query_ids, dataset.doc_ids), dataset.qrels, k)
+
+
 def evaluate(
     model: EmbeddingModel,
     dataset: Dataset,
@@ -83,7 +88,6 @@ def evaluate(
                 "recall@100": recall(run, dataset.qrels, 100),
             })
     table = pd.DataFrame(rows)
-    full = ndcg(to_run(*retrieve(doc_emb, query_emb, model.full_dim, "float32", k=100),
-                       dataset.query_ids, dataset.doc_ids), dataset.qrels, 10)
+    full = ndcg_of(dataset, *retrieve(doc_emb, query_emb, model.full_dim, "float32", k=100))
     table["pct_of_full"] = 100 * table["ndcg@10"] / full
     return table

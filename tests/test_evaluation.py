@@ -1,6 +1,6 @@
 import pytest
 
-from mrl_helpers import bytes_per_vector, evaluate, ndcg, retrieve, to_run
+from mrl_helpers import bytes_per_vector, evaluate, ndcg, ndcg_of, retrieve, to_run
 
 
 def test_bytes_per_vector():
@@ -25,7 +25,12 @@ def test_rescoring_wins_back_what_binary_loses(mini, mini_emb):
     docs, queries = mini_emb
 
     def score(precision):
-        return ndcg(to_run(*retrieve(docs, queries, 384, precision, k=10), mini.query_ids, mini.doc_ids), mini.qrels, 10)
+        return ndcg_of(mini, *retrieve(docs, queries, 384, precision, k=10))
 
     full, binary, rescored = score("float32"), score("binary"), score("binary+rescore")
     assert binary < full and rescored > binary and rescored >= 0.97 * full
+
+
+def test_ndcg_of_is_ndcg_of_the_run(mini, mini_emb):
+    scores, ids = retrieve(*mini_emb, 64, "float32", k=10)
+    assert ndcg_of(mini, scores, ids, 5) == ndcg(to_run(scores, ids, mini.query_ids, mini.doc_ids), mini.qrels, 5)

@@ -1,0 +1,46 @@
+"""Measure speed at scale: synthetic corpora shaped like real embeddings, and timing (notebooks 04 and 05)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from .checks import check_embeddings, check_k
+from .embedding import normalize
+
+
+def gaussian_like(emb: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """`n` unit vectors drawn from a Gaussian with the mean and covariance of the real embeddings `emb`.
+
+    Isotropic noise would spread information evenly over the dimensions and hide everything
+    Matryoshka truncation and binary codes exploit; this keeps the real structure.
+    """
+    emb = check_embeddings(emb)
+    n = check_k(n, "n")
+    rng = np.random.default_rng(seed)
+    samples = rng.multivariate_normal(emb.mean(axis=0), np.cov(emb, rowvar=False), size=n, method="eigh")
+    return normalize(samples.astype(np.float32))
+
+
+def median_seconds(fn: Callable[[], object], repeats: int = 20, warmup: int = 2) -> float:
+    """Median wall time of `fn()` over `repeats` calls, after `warmup` calls that are not counted."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(check_k(repeats, "repeats")):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def format_bytes(nbytes: float) -> str:
+    """Bytes in decimal units (1 MB = 1,000,000 bytes), as disk and cloud prices use them: '1.5 GB'."""
+    scaled, unit = float(nbytes), "B"
+    for bigger in ("kB", "MB", "GB", "TB"):
+        if scaled < 1000:
+            break
+        scaled, unit = scaled / 1000, bigger
+    return f"{scaled:,.0f} B" if unit == "B" else f"{scaled:,.1f} {unit}"
