@@ -69,7 +69,7 @@ def rescore(queries: np.ndarray, docs: np.ndarray, candidates: np.ndarray, k: in
     if queries.shape[1] != docs.shape[1]:
         raise ValueError(f"queries have dim={queries.shape[1]} but docs have dim={docs.shape[1]}")
     k = min(check_k(k), candidates.shape[1])
-    scores = np.einsum("qd,qcd->qc", queries, docs[candidates])
+    scores = np.stack([docs[ids] @ query for query, ids in zip(queries, candidates)])  # one query at a time: small copies
     order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
     return np.take_along_axis(scores, order, 1), np.take_along_axis(candidates, order, 1)
 
