@@ -1,4 +1,4 @@
-"""Command line: `python -m mrl_helpers tour` and `python -m mrl_helpers eval ...`."""
+"""Command line: `python -m mrl_helpers tour`, `python -m mrl_helpers eval ...` and `python -m mrl_helpers bench ...`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import sys
 
 import pandas as pd
 
+from . import bench
+from .adapters import METHODS, prepare_method
 from .data import SEED_ANSWER, SEED_PASSAGES, SEED_QUESTION, load_dataset
 from .embedding import encode
 from .evaluation import PRECISIONS, bytes_per_vector, evaluate, retrieve
@@ -44,10 +46,19 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--dims", help="comma-separated, e.g. 384,256,128,64,32 (default: the model's ladder)")
     ev.add_argument("--precision", default=",".join(PRECISIONS), help=f"comma-separated from {', '.join(PRECISIONS)}")
     ev.add_argument("--oversample", type=int, default=4, help="binary+rescore shortlist = 100 × this")
+    ev.add_argument("--method", default="truncate", choices=METHODS,
+                    help="how the model is made Matryoshka first (notebook 07): plain truncation (default), a PCA "
+                         "rotation, an adapter (self-supervised, or +train with the train split's judgements), "
+                         "or a fine-tune (encodes the whole corpus again)")
+    ev.add_argument("--train-split", default="train", help="split whose judgements adapter+train and finetune learn from")
+    ev.add_argument("--finetune-steps", type=int, default=30, help="training steps for --method finetune")
+    bench.add_arguments(commands.add_parser("bench", help="speed, memory and recall at scale, against float32 flat"))
     args = parser.parse_args(argv)
     if args.command == "tour":
         tour(args.model)
         return 0
+    if args.command == "bench":
+        return bench.command(args, parser.error)
     try:
         dims = [int(d) for d in args.dims.split(",")] if args.dims else None
     except ValueError:
@@ -55,8 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         dataset = load_dataset(args.dataset, args.split)
         model = load_model(args.model)
-        print(f"{dataset}, split {args.split}")
-        table = evaluate(model, dataset, dims, args.precision.split(","), args.oversample)
+        train = load_dataset(args.dataset, args.train_split) if args.method in ("adapter+train", "finetune") else None
+        print(f"{dataset}, split {args.split}, method {args.method}")
+        method_model, transform = prepare_method(args.method, model, dataset, train, args.finetune_steps)
+        table = evaluate(method_model, dataset, dims, args.precision.split(","), args.oversample, transform, model)
     except (ValueError, TypeError, OSError) as err:
         parser.error(str(err))
     with pd.option_context("display.width", 120, "display.float_format", "{:.4f}".format):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -69,14 +69,25 @@ def evaluate(
     dims: Sequence[int] | None = None,
     precisions: Sequence[Precision] = PRECISIONS,
     oversample: int = 4,
+    transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    baseline: EmbeddingModel | None = None,
 ) -> pd.DataFrame:
     """nDCG@10, recall@10, recall@100 and bytes per vector for every dimension × precision (notebook 03).
 
     `pct_of_full` is nDCG@10 as a % of float32 at the model's full dimension, measured in the same call.
+    `transform` (notebook 07: a PCA rotation or a trained adapter) maps the full-dimension embeddings
+    of documents and queries alike before they are truncated; `baseline` names another model (e.g. the
+    one a fine-tune started from). `pct_of_full` is then a % of `baseline`'s (default: `model`'s) plain
+    full-dimension float32 nDCG@10, without the transform, so that every method is on one scale.
     """
     dims = list(dims or model.matryoshka_dims)
     doc_emb = encode(model, dataset.docs, "document")
     query_emb = encode(model, dataset.queries, "query")
+    reference = baseline or model
+    plain = (doc_emb, query_emb) if reference is model else (
+        encode(reference, dataset.docs, "document"), encode(reference, dataset.queries, "query"))
+    if transform is not None:
+        doc_emb, query_emb = transform(doc_emb), transform(query_emb)
     rows = []
     for precision in precisions:
         for dim in dims:
@@ -88,6 +99,6 @@ def evaluate(
                 "recall@100": recall(run, dataset.qrels, 100),
             })
     table = pd.DataFrame(rows)
-    full = ndcg_of(dataset, *retrieve(doc_emb, query_emb, model.full_dim, "float32", k=100))
+    full = ndcg_of(dataset, *retrieve(*plain, reference.full_dim, "float32", k=100))
     table["pct_of_full"] = 100 * table["ndcg@10"] / full
     return table

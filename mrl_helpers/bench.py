@@ -1,0 +1,990 @@
+"""Speed and memory at scale: every dimension, precision and funnel against float32 flat search (notebook 08).
+
+`run_bench` measures, in one run on this machine, each configuration against the baseline, an exact
+float32 `IndexFlatIP` at the full dimension: single-query latency (median and p95, one thread), batch
+throughput, index bytes, recall@10 against exact search, and the time an ideal scan would take at
+the memory bandwidth measured in the same run. `python -m mrl_helpers bench` is its command line.
+
+The corpus is drawn with `gaussian_like` from real embeddings (SciFact where it is reachable), so it
+keeps their covariance; recall is measured on the real embeddings too.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import os
+import platform
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+import faiss
+import numpy as np
+import pandas as pd
+
+from .checks import check_choice, check_embeddings, check_k
+from .embedding import truncate
+from .quantization import binarize, calibrate_int8, quantize_int8
+from .search import binary_index, float_index, funnel_search, search
+from .speed import format_bytes, gaussian_like, median_seconds
+
+SCHEMA_VERSION = 1
+# FAISS has a specialised Hamming kernel only for codes of these sizes in bytes
+# (faiss/utils/hamming_distance/hamdis-inl.h); other sizes take a generic, slower loop.
+FAST_CODE_BYTES = (4, 8, 16, 20, 32, 64)
+# faiss's own rule: BLAS (matrix-matrix products) when n_queries * d >= this; one query never qualifies.
+FAISS_BLAS_THRESHOLD = 128_000
+PADDINGS = ("fast", "none", "both")
+PEERS = ("numpy", "sentence-transformers")
+SCAN_PRECISIONS = ("float32", "int8", "binary")
+# IndexBinaryFlat keeps the best k in a heap (use_heap, faiss's default) or counts how many codes sit at
+# each distance (use_heap=False): a pass that costs the same whatever k. From about a hundred candidates
+# counting is faster (measured here: 4× at k = 4,000), so a funnel's binary shortlist uses it from this size.
+# Only the order of codes at equal distance can differ.
+COUNTING_FROM = 100
+PEER_MAX_SHORTLIST = 1000  # sentence-transformers rescores by reconstructing candidates one by one in Python
+
+Padding = Literal["fast", "none", "both"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings
+
+
+def _positive_ints(values: object, name: str) -> tuple[int, ...]:
+    """A non-empty tuple of positive whole numbers, or a clear error naming `name`."""
+    if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
+        values = (values,)
+    if not isinstance(values, Sequence) or isinstance(values, str) or len(values) == 0:
+        raise ValueError(f"{name}={values!r} must be a non-empty list of positive integers")
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+            raise ValueError(f"{name}={tuple(values)!r}: {value!r} is not a positive integer")
+    return tuple(int(v) for v in values)
+
+
+def parse_funnel(spec: str, full_dim: int) -> tuple[str, int]:
+    """'binary@96' -> ("binary", 96): the first stage of a funnel, rescored with full-dimension float32."""
+    match = re.fullmatch(r"(binary|float32)@(\d+)", str(spec).strip())
+    if not match:
+        raise ValueError(f"funnels: {spec!r} must look like 'binary@{full_dim // 4}' or 'float32@64' "
+                         "(first-stage precision binary or float32, @, its dimension)")
+    precision, dim = match[1], int(match[2])
+    if not 1 <= dim <= full_dim:
+        raise ValueError(f"funnels: {spec!r} has dim={dim}; it must be between 1 and the full dimension {full_dim}")
+    if precision == "binary" and dim % 8:
+        raise ValueError(f"funnels: {spec!r} has dim={dim}; binary codes need a multiple of 8")
+    return precision, dim
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """What `run_bench` measures (notebook 08). `None` for `dims` or `funnels`: derived from the full dimension.
+
+    `dims` defaults to the model's Matryoshka ladder, `funnels` to binary at full and at a quarter of
+    the bits, and float32 at a quarter of the dimensions (the MRL paper's adaptive retrieval), all
+    rescored with full-dimension float32. int8 is measured at the full dimension.
+    """
+
+    n: tuple[int, ...] = (10_000, 30_000, 100_000, 300_000, 1_000_000)
+    dims: tuple[int, ...] | None = None
+    precisions: tuple[str, ...] = SCAN_PRECISIONS
+    funnels: tuple[str, ...] | None = None
+    shortlists: tuple[int, ...] = (40, 100, 400, 1000, 4000, 10_000, 20_000, 40_000)
+    batch_sizes: tuple[int, ...] = (16, 256)
+    threads: int = 1
+    repeats: int = 30
+    batch_repeats: int = 2
+    queries: int = 256
+    k: int = 10
+    binary_padding: Padding = "both"
+    peers: tuple[str, ...] = PEERS
+    bandwidth_mb: int = 1000
+    seed: int = 0
+
+    @classmethod
+    def quick(cls, **changes: object) -> BenchSettings:
+        """A run that finishes in under a minute on a busy 2-core machine (model loading aside)."""
+        fast = dict(n=(10_000, 30_000), shortlists=(40, 200, 1000), batch_sizes=(64,), repeats=10,
+                    batch_repeats=1, queries=64, bandwidth_mb=250)
+        return cls(**{**fast, **changes})
+
+    def checked(self, full_dim: int | None, ladder: Sequence[int] | None = None) -> BenchSettings:
+        """Validate every option and fill in the defaults; errors name the option, the value and what is allowed.
+
+        With `full_dim=None` the options that depend on the model (dims, funnels) are left unchecked.
+        """
+        n = _positive_ints(self.n, "n")
+        k = check_k(self.k)
+        for name in ("threads", "repeats", "batch_repeats", "bandwidth_mb"):
+            check_k(getattr(self, name), name)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ValueError(f"seed={self.seed!r} must be a non-negative integer")
+        precisions = tuple(self.precisions)
+        if not precisions:
+            raise ValueError(f"precisions is empty: give one or more of {', '.join(map(repr, SCAN_PRECISIONS))}")
+        for precision in precisions:
+            check_choice(precision, SCAN_PRECISIONS, "precisions")
+        shortlists = _positive_ints(self.shortlists, "shortlists")
+        for shortlist in shortlists:
+            if shortlist % k or shortlist <= k:
+                raise ValueError(f"shortlists: {shortlist} must be a multiple of k={k} larger than k "
+                                 "(a funnel keeps k × oversample candidates)")
+        queries = check_k(self.queries, "queries")
+        batch_sizes = _positive_ints(self.batch_sizes, "batch_sizes")
+        if max(batch_sizes) > queries:
+            raise ValueError(f"batch_sizes: {max(batch_sizes)} is larger than queries={queries}; "
+                             "a batch is taken from the benchmark's queries")
+        check_choice(self.binary_padding, PADDINGS, "binary_padding")
+        for peer in self.peers:
+            check_choice(peer, PEERS, "peers")
+        checked = replace(self, n=n, precisions=precisions, shortlists=shortlists, batch_sizes=batch_sizes,
+                          peers=tuple(self.peers), k=k, queries=queries)
+        if full_dim is None:
+            return checked
+        dims = _positive_ints(self.dims if self.dims is not None else (ladder or (full_dim,)), "dims")
+        for dim in dims:
+            if dim > full_dim:
+                raise ValueError(f"dims: {dim} is larger than the full dimension {full_dim}")
+            if "binary" in precisions and dim % 8:
+                raise ValueError(f"dims: {dim} is not a multiple of 8, which binary codes need (or leave out binary)")
+        funnels = tuple(self.funnels) if self.funnels is not None else (
+            f"binary@{full_dim}", f"binary@{full_dim // 4 // 8 * 8}", f"float32@{full_dim // 4}")
+        for spec in funnels:
+            parse_funnel(spec, full_dim)
+        return replace(checked, dims=dims, funnels=funnels)
+
+
+# ---------------------------------------------------------------------------------------------
+# The machine
+
+
+def memory_bandwidth(nbytes: float = 1e9, repeats: int = 3, block: float = 128e6) -> dict[str, float]:
+    """Single-core memory bandwidth in GB/s, read from an array far larger than any cache (notebook 08).
+
+    "read" sums the rows of one `block` of the array at a time (every byte read once, nothing
+    written: the access pattern of a flat scan); "copy" copies a block of the first half onto the
+    second half (bytes read + bytes written). Each is the best over every block and `repeats` passes:
+    other work on the machine can only make a measurement slower, and short blocks are less often
+    interrupted than one long pass. Blocks of 128 MB are four times the largest cache here (32 MB).
+    """
+    repeats = check_k(repeats, "repeats")
+    width = 4096
+    rows = max(2, int(nbytes) // (4 * width))
+    data = np.ones((rows, width), dtype=np.float32)  # written once, so every page is really in RAM
+    step = max(1, min(rows // 2, int(block) // (4 * width)))
+    half = rows // 2
+    read, copy = [], []
+    with threads(1):
+        for _ in range(repeats):
+            for start in range(0, rows - step + 1, step):
+                begin = time.perf_counter()
+                data[start:start + step].sum(axis=0)
+                read.append(time.perf_counter() - begin)
+            for start in range(0, half - step + 1, step):
+                begin = time.perf_counter()
+                np.copyto(data[half + start:half + start + step], data[start:start + step])
+                copy.append(time.perf_counter() - begin)
+    block_bytes = step * width * 4
+    return {"read_gb_s": block_bytes / min(read) / 1e9, "copy_gb_s": 2 * block_bytes / min(copy) / 1e9,
+            "array_bytes": int(data.nbytes), "block_bytes": int(block_bytes)}
+
+
+def machine_info() -> dict[str, object]:
+    """What the figures were measured on: CPU, cores, RAM, library versions, load average."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        ram = None
+    versions = {"python": platform.python_version(), "numpy": np.__version__, "faiss": faiss.__version__}
+    try:
+        import sentence_transformers
+
+        versions["sentence_transformers"] = sentence_transformers.__version__
+    except ImportError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_bytes": ram, "platform": platform.platform(),
+            "faiss_simd": faiss.get_compile_options(), "versions": versions,
+            "name": machine_name(cpu, os.cpu_count())}
+
+
+def machine_name(cpu: str | None = None, cores: int | None = None) -> str:
+    """A short file-name-safe name for this machine: 'amd-epyc-2-cores'."""
+    if cpu is None:
+        return str(machine_info()["name"])
+    slug = re.sub(r"\(r\)|\(tm\)|cpu|processor|@.*", "", cpu.lower())
+    slug = re.sub(r"[^a-z0-9]+", "-", slug).strip("-") or "cpu"
+    return f"{slug}-{cores}-cores"
+
+
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages (None where the platform has none)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
+@contextmanager
+def threads(n: int) -> Iterator[None]:
+    """Run FAISS (OpenMP) and every BLAS library with `n` threads, then restore what was set."""
+    from threadpoolctl import threadpool_limits
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(check_k(n, "threads"))
+    try:
+        with threadpool_limits(limits=n):
+            yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
+@contextmanager
+def blas_threshold(value: int) -> Iterator[None]:
+    """Make `search` use FAISS's BLAS path exactly when n_queries × d ≥ `value`, for the duration (notebook 08).
+
+    `search` copies `mrl_helpers.search.BLAS_THRESHOLD` into faiss's threshold on every call (20:
+    BLAS always); `FAISS_BLAS_THRESHOLD` is faiss's own default. A `BLAS_MIN_QUERIES` there, if
+    `search` ever has one, is set to 0 for the duration so that `value` alone decides.
+    """
+    module = importlib.import_module("mrl_helpers.search")
+    saved = {name: getattr(module, name) for name in ("BLAS_THRESHOLD", "BLAS_MIN_QUERIES") if hasattr(module, name)}
+    module.BLAS_THRESHOLD = int(value)
+    if "BLAS_MIN_QUERIES" in saved:
+        module.BLAS_MIN_QUERIES = 0
+    try:
+        yield
+    finally:
+        for name, before in saved.items():
+            setattr(module, name, before)
+        faiss.cvar.distance_compute_blas_threshold = saved["BLAS_THRESHOLD"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Configurations
+
+
+def fast_code_bytes(code_bytes: int) -> int:
+    """The smallest code size with a specialised FAISS Hamming kernel that holds `code_bytes` (else itself)."""
+    return next((size for size in FAST_CODE_BYTES if size >= code_bytes), code_bytes)
+
+
+def pad_codes(codes: np.ndarray, code_bytes: int) -> np.ndarray:
+    """Append zero bytes to every code: equal bytes add 0 to every Hamming distance, so results are unchanged."""
+    extra = code_bytes - codes.shape[1]
+    if extra < 0:
+        raise ValueError(f"code_bytes={code_bytes} is smaller than the codes' {codes.shape[1]} bytes")
+    return np.ascontiguousarray(np.pad(codes, ((0, 0), (0, extra))) if extra else codes)
+
+
+@dataclass(frozen=True)
+class Config:
+    """One way to search: a flat scan, a funnel (scan, then rescore with full float32) or a peer library."""
+
+    kind: Literal["scan", "funnel", "peer"]
+    precision: str  # of the scan, or of the funnel's first stage
+    dim: int
+    code_bytes: int  # bytes per vector in the scanned index (binary: after padding)
+    shortlist: int | None = None
+    peer: str | None = None
+    blas_for_one_query: bool = False  # time single queries on faiss's BLAS path (what `search` does today)
+
+    @property
+    def name(self) -> str:
+        """A unique, readable label: 'binary 384 (64 B)', 'binary 96 → float32 · 1000', 'numpy 384'."""
+        if self.kind == "peer":
+            return f"{self.peer} {self.dim}" + (f" ubinary + rescore · {self.shortlist}" if self.shortlist else "")
+        label = f"{self.precision} {self.dim}"
+        if self.precision == "binary" and self.code_bytes != self.dim // 8:
+            label += f" ({self.code_bytes} B)"
+        if self.blas_for_one_query:
+            label += " · BLAS for 1 query"
+        return label if self.kind == "scan" else f"{label} → float32 · {self.shortlist}"
+
+
+def configurations(settings: BenchSettings, full_dim: int) -> list[Config]:
+    """Every configuration of a run, the baseline (float32 at full dimension) first."""
+    s = settings
+    paddings = {"fast": (True,), "none": (False,), "both": (True, False)}[s.binary_padding]
+
+    def binary_sizes(dim: int, options: Sequence[bool]) -> list[int]:
+        return sorted({fast_code_bytes(dim // 8) if pad else dim // 8 for pad in options}, reverse=True)
+
+    out = [Config("scan", "float32", full_dim, 4 * full_dim)]
+    if "float32" in s.precisions:
+        out += [Config("scan", "float32", d, 4 * d) for d in s.dims if d != full_dim]
+        out.append(Config("scan", "float32", full_dim, 4 * full_dim, blas_for_one_query=True))
+    if "int8" in s.precisions:
+        out.append(Config("scan", "int8", full_dim, full_dim))
+    if "binary" in s.precisions:
+        out += [Config("scan", "binary", d, b) for d in s.dims for b in binary_sizes(d, paddings)]
+    for spec in s.funnels:
+        precision, dim = parse_funnel(spec, full_dim)
+        code = binary_sizes(dim, paddings[:1])[0] if precision == "binary" else 4 * dim
+        out += [Config("funnel", precision, dim, code, shortlist) for shortlist in s.shortlists]
+    if "numpy" in s.peers:
+        out.append(Config("peer", "float32", full_dim, 4 * full_dim, peer="numpy"))
+    if "sentence-transformers" in s.peers and _semantic_search_faiss() is not None:
+        out += [Config("peer", "binary", full_dim, full_dim // 8, shortlist, "sentence-transformers")
+                for shortlist in s.shortlists if shortlist <= PEER_MAX_SHORTLIST]
+    return out
+
+
+def _semantic_search_faiss() -> Callable | None:
+    try:
+        from sentence_transformers.util.quantization import semantic_search_faiss
+    except ImportError:
+        return None
+    return semantic_search_faiss
+
+
+def numpy_search(docs: np.ndarray, queries: np.ndarray, k: int, chunk: int = 16) -> np.ndarray:
+    """The numpy peer: matmul, then argpartition for the top k, `chunk` queries at a time; ids (n_queries, k)."""
+    out = np.empty((len(queries), k), dtype=np.int64)
+    for start in range(0, len(queries), chunk):
+        scores = queries[start:start + chunk] @ docs.T
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(scores, top, 1), axis=1, kind="stable")
+        out[start:start + chunk] = np.take_along_axis(top, order, 1)
+    return out
+
+
+def int8_index(docs: np.ndarray) -> faiss.IndexScalarQuantizer:
+    """`quantize_int8` codes in FAISS's 8-bit scalar quantizer: d bytes per vector, scanned by its int8 kernel.
+
+    The index holds exactly the int8 buckets of `quantize_int8` (shifted to 0..255) with the ranges of
+    `calibrate_int8`; FAISS scores a float query against each bucket's centre.
+    """
+    ranges = calibrate_int8(docs)
+    span = ranges[1] - ranges[0]
+    index = faiss.IndexScalarQuantizer(docs.shape[1], faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+    faiss.copy_array_to_vector(np.concatenate([ranges[0], np.where(span == 0, 255, span)]).astype(np.float32),
+                               index.sq.trained)
+    index.is_trained = True
+    index.add_sa_codes((quantize_int8(docs, ranges).astype(np.int16) + 128).astype(np.uint8))
+    return index
+
+
+@dataclass
+class Prepared:
+    """A configuration built over one corpus: `run(queries)` returns ids; queries are prepared beforehand."""
+
+    run: Callable[[tuple[np.ndarray, ...]], np.ndarray]
+    queries: tuple[np.ndarray, ...]  # row-aligned arrays: what `run` takes (truncated, binarized...)
+    index_bytes: int  # what must be in RAM to scan
+    rescore_bytes: int  # full float vectors the funnel rescores with (in RAM here; could be on disk)
+    scan_bytes: int  # bytes one query reads: the scanned index plus the rescored candidates
+
+    def rows(self, rows: slice | int) -> tuple[np.ndarray, ...]:
+        rows = slice(rows, rows + 1) if isinstance(rows, int) else rows
+        return tuple(q[rows] for q in self.queries)
+
+
+def scan_index(precision: str, dim: int, code_bytes: int, docs: np.ndarray) -> tuple[faiss.Index, Callable]:
+    """The flat index a scan (or a funnel's first stage) searches, and how to turn full queries into its input."""
+    small = truncate(docs, dim)
+    if precision == "float32":
+        return float_index(small), lambda q: truncate(q, dim)
+    if precision == "int8":
+        return int8_index(small), lambda q: truncate(q, dim)
+    return binary_index(pad_codes(binarize(small), code_bytes)), lambda q: pad_codes(binarize(truncate(q, dim)), code_bytes)
+
+
+def prepare(config: Config, docs: np.ndarray, queries: np.ndarray, k: int, cache: dict | None = None) -> Prepared:
+    """Build `config`'s index over `docs` (unit float32 rows at full dimension) and prepare `queries`.
+
+    Preparing a query (truncating, binarizing) is left out of the timings: it is the same few
+    microseconds for every configuration, and the model's encoding dwarfs it. `cache` (a dict) keeps
+    the indexes built, so configurations that scan the same index (a scan and the funnels it starts) share it.
+    """
+    n, full_dim = docs.shape
+    if config.kind == "peer" and config.peer == "numpy":
+        return Prepared(lambda q: numpy_search(docs, q[0], k), (queries,), docs.nbytes, 0, docs.nbytes)
+    cache = {} if cache is None else cache
+    if config.kind == "peer":
+        key = ("ubinary", full_dim, id(docs), n)
+        if key not in cache:
+            cache[key] = binary_index(binarize(docs))
+        index = cache[key]
+        semantic_search_faiss = _semantic_search_faiss()
+        multiplier = config.shortlist // k
+
+        def run_peer(q: tuple[np.ndarray, ...]) -> np.ndarray:
+            hits, _ = semantic_search_faiss(q[0], corpus_index=index, corpus_precision="ubinary", top_k=k,
+                                            rescore=True, rescore_multiplier=multiplier)
+            return np.array([[hit["corpus_id"] for hit in row] for row in hits], dtype=np.int64)
+
+        index_bytes = n * index.code_size
+        return Prepared(run_peer, (queries,), index_bytes, 0, index_bytes + config.shortlist * index.code_size)
+
+    key = (config.precision, config.dim, config.code_bytes, id(docs), n)
+    if key not in cache:
+        cache[key] = scan_index(config.precision, config.dim, config.code_bytes, docs)
+    index, transform = cache[key]
+    index_bytes = index.ntotal * index.code_size
+    if config.kind == "scan":
+        return Prepared(lambda q: search(index, q[0], k)[1], (transform(queries),), index_bytes, 0, index_bytes)
+    oversample = config.shortlist // k
+    counting = isinstance(index, faiss.IndexBinary) and config.shortlist >= COUNTING_FROM
+
+    def run_funnel(q: tuple[np.ndarray, ...]) -> np.ndarray:
+        if isinstance(index, faiss.IndexBinary):
+            index.use_heap = not counting
+        try:
+            return funnel_search(index, q[0], q[1], docs, k, oversample)[1]
+        finally:
+            if isinstance(index, faiss.IndexBinary):
+                index.use_heap = True  # faiss's default, for the next configuration sharing this index
+
+    return Prepared(run_funnel, (transform(queries), queries), index_bytes, docs.nbytes,
+                    index_bytes + min(config.shortlist, n) * 4 * full_dim)
+
+
+def funnel_fits(config: Config, n: int) -> bool:
+    """Whether `config` is measured on `n` documents: a funnel rescores at most a tenth of the corpus
+    (rescoring more is no longer a funnel, and at a shortlist of everything it is exact search)."""
+    return config.shortlist is None or 10 * config.shortlist <= n
+
+
+def recall_at_k(ids: np.ndarray, exact: np.ndarray) -> float:
+    """Mean share of the exact top k found in `ids`, row by row (k = the width of `exact`)."""
+    return float(np.mean([len(set(a[a >= 0]) & set(b)) / len(b) for a, b in zip(ids, exact)]))
+
+
+def _one_query_rule(config: Config) -> AbstractContextManager:
+    """One query: faiss's own rule (no BLAS for a single query), unless the config forces BLAS."""
+    return blas_threshold(1 if config.blas_for_one_query else FAISS_BLAS_THRESHOLD)
+
+
+def measure_all(prepared: dict[Config, Prepared], exact: np.ndarray, settings: BenchSettings, read_gb_s: float,
+                step: Callable[[str], None] = lambda _: None) -> list[dict[str, object]]:
+    """Time every prepared configuration and score its recall: one row each.
+
+    Timings are taken in rounds over all the configurations, in a new random order each round, so a
+    burst of load from elsewhere on the machine slows them all alike instead of one of them. Single
+    queries run on one thread; batches on `settings.threads` threads with the package's BLAS rule.
+    The first run of a batch of every query gives the recall (and, when the largest batch holds every
+    query, one of its timings). `blas_for_one_query` configs are not timed in batches: a batch takes
+    the baseline's path.
+    """
+    s, rng = settings, np.random.default_rng(settings.seed)
+    configs = list(prepared)
+    rounds = min(5, s.repeats)
+    single: dict[Config, list[float]] = {config: [] for config in configs}
+    with threads(1):
+        for config in configs:  # warm up: the first searches of a new index touch its memory for the first time
+            with _one_query_rule(config):
+                for i in range(2):
+                    prepared[config].run(prepared[config].rows(i))
+        for r in range(rounds):
+            for i in rng.permutation(len(configs)):
+                config, p = configs[i], prepared[configs[i]]
+                count = s.repeats // rounds + (r < s.repeats % rounds)
+                with _one_query_rule(config):
+                    for _ in range(count):
+                        query = p.rows(len(single[config]) % len(p.queries[0]))
+                        start = time.perf_counter()
+                        p.run(query)
+                        single[config].append(time.perf_counter() - start)
+            step(f"single queries, round {r + 1} of {rounds}")
+
+    ids: dict[Config, np.ndarray] = {}
+    batch_times: dict[Config, dict[int, list[float]]] = {config: {b: [] for b in s.batch_sizes} for config in configs}
+    with threads(s.threads):
+        for config in configs:
+            start = time.perf_counter()
+            ids[config] = prepared[config].run(prepared[config].rows(slice(None)))
+            if len(exact) in s.batch_sizes:
+                batch_times[config][len(exact)].append(time.perf_counter() - start)
+        step("recall")
+        for r in range(s.batch_repeats):
+            for i in rng.permutation(len(configs)):
+                config, p = configs[i], prepared[configs[i]]
+                for batch in () if config.blas_for_one_query else s.batch_sizes:
+                    if len(batch_times[config][batch]) < s.batch_repeats:
+                        queries = p.rows(slice(0, batch))
+                        start = time.perf_counter()
+                        p.run(queries)
+                        batch_times[config][batch].append(time.perf_counter() - start)
+            step(f"batches, round {r + 1} of {s.batch_repeats}")
+
+    rows = []
+    for config in configs:
+        p, seconds = prepared[config], np.array(single[config])
+        median, bound = float(np.median(seconds)), p.scan_bytes / (read_gb_s * 1e9)
+        throughput = {} if config.blas_for_one_query else {
+            str(b): b / float(np.median(times)) for b, times in batch_times[config].items()}
+        rows.append({
+            "config": config.name, "kind": config.kind, "precision": config.precision, "dim": config.dim,
+            "code_bytes": config.code_bytes, "shortlist": config.shortlist, "peer": config.peer,
+            "blas_for_one_query": config.blas_for_one_query,
+            "index_bytes": p.index_bytes, "rescore_bytes": p.rescore_bytes, "scan_bytes": p.scan_bytes,
+            "latency_median_s": median, "latency_p95_s": float(np.percentile(seconds, 95)),
+            "throughput_qps": throughput, "recall_at_k": recall_at_k(ids[config], exact),
+            "bound_s": bound, "pct_of_bound": 100 * bound / median,
+        })
+    return rows
+
+
+def synthetic_corpus(real: np.ndarray, n: int, seed: int = 0, chunk: int = 50_000) -> np.ndarray:
+    """`n` vectors from `gaussian_like(real)`, drawn `chunk` at a time to keep memory small.
+
+    Chunk i uses seed 1000·seed + i + 1 (queries use 1000·seed), so a corpus of n vectors is the
+    first n of any larger one drawn with the same seed.
+    """
+    n = check_k(n, "n")
+    out = np.empty((n, real.shape[1]), dtype=np.float32)
+    for i, start in enumerate(range(0, n, chunk)):
+        stop = min(n, start + chunk)
+        out[start:stop] = gaussian_like(real, stop - start, seed=1000 * seed + i + 1)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def run_bench(
+    real_docs: np.ndarray,
+    real_queries: np.ndarray,
+    settings: BenchSettings | None = None,
+    *,
+    ladder: Sequence[int] | None = None,
+    source: str = "",
+    model: str = "",
+    progress: bool = True,
+) -> dict[str, object]:
+    """Measure every configuration at every N against float32 flat search at full dimension (notebook 08).
+
+    `real_docs` and `real_queries` are unit-length embeddings at full dimension: the synthetic corpus
+    and queries are drawn from a Gaussian with the documents' covariance, and recall is also measured
+    on the real embeddings. `ladder` gives the default `dims` (the model's Matryoshka dimensions).
+    Returns a JSON-ready dict; see `results_table` and `save_results`.
+    """
+    from tqdm.auto import tqdm
+
+    started = time.perf_counter()
+    real_docs, real_queries = check_embeddings(real_docs, "real_docs"), check_embeddings(real_queries, "real_queries")
+    full_dim = real_docs.shape[1]
+    if real_queries.shape[1] != full_dim:
+        raise ValueError(f"real_queries have dim={real_queries.shape[1]} but real_docs have dim={full_dim}")
+    s = (settings or BenchSettings()).checked(full_dim, ladder)
+    configs = configurations(s, full_dim)
+    machine = machine_info()
+    load_before = load_average()
+    per_n = {n: [config for config in configs if funnel_fits(config, n)] for n in s.n}
+    steps_per_n = min(5, s.repeats) + 1 + s.batch_repeats
+    bar = tqdm(total=3 + sum(len(c) + steps_per_n for c in per_n.values()) + len(configs), desc="bench",
+               disable=not progress)
+
+    def step(label: str) -> None:
+        bar.set_postfix_str(label)
+        bar.update()
+
+    bandwidths = [memory_bandwidth(s.bandwidth_mb * 1e6)]
+    step("memory bandwidth")
+    with threads(1):  # numpy's eigh is many times slower on two busy threads than on one
+        corpus = synthetic_corpus(real_docs, max(s.n), s.seed)
+        queries = gaussian_like(real_docs, s.queries, seed=1000 * s.seed)
+    step(f"drew {max(s.n):,} vectors")
+
+    rows = []
+    for n in s.n:
+        docs, cache = corpus[:n], {}
+        with threads(s.threads):
+            _, exact = search(float_index(docs), queries, s.k)
+        prepared = {}
+        for config in per_n[n]:
+            prepared[config] = prepare(config, docs, queries, s.k, cache)
+            step(f"N={n:,}: built {config.name}")
+        measured = measure_all(prepared, exact, s, max(b["read_gb_s"] for b in bandwidths),
+                               lambda label, n=n: step(f"N={n:,}: {label}"))
+        rows += [{"n": n, **row} for row in measured]
+        del prepared, cache
+
+    real, cache = [], {}
+    with threads(s.threads):
+        _, exact = search(float_index(real_docs), real_queries, s.k)
+        for config in configs:
+            if funnel_fits(config, len(real_docs)):
+                prepared = prepare(config, real_docs, real_queries, s.k, cache)
+                real.append({"config": config.name, "recall_at_k": recall_at_k(prepared.run(prepared.queries), exact)})
+            step(f"real embeddings: {config.name}")
+    del cache
+    bandwidths.append(memory_bandwidth(s.bandwidth_mb * 1e6))
+    step("memory bandwidth, again")
+    bar.close()
+    # The bound uses the best bandwidth measured, at the start or at the end of the run.
+    bandwidth = max(bandwidths, key=lambda b: b["read_gb_s"])
+    if bandwidth is bandwidths[1]:
+        for row in rows:
+            row["bound_s"] = row["scan_bytes"] / (bandwidth["read_gb_s"] * 1e9)
+            row["pct_of_bound"] = 100 * row["bound_s"] / row["latency_median_s"]
+    bandwidth = {**bandwidth, "read_gb_s_each": [b["read_gb_s"] for b in bandwidths]}
+
+    blas = blas_effect(corpus[:min(s.n)], queries, s.dims, max(s.batch_sizes), s.k, s.threads)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": machine,
+        "load_average": {"before": load_before, "after": load_average()},
+        "settings": asdict(s),
+        "source": {"name": source, "model": model, "docs": len(real_docs), "queries": len(real_queries),
+                   "full_dim": full_dim},
+        "bandwidth": bandwidth,
+        "rows": rows,
+        "real": real,
+        "blas": blas,
+        "runtime_s": time.perf_counter() - started,
+    }
+
+
+def blas_effect(docs: np.ndarray, queries: np.ndarray, dims: Sequence[int], batch: int, k: int = 10,
+                n_threads: int = 1) -> list[dict[str, object]]:
+    """Batch throughput at each dimension with faiss's own BLAS rule and with the package's (notebook 08).
+
+    faiss multiplies matrices (BLAS) only when n_queries × d ≥ 128,000, so a batch at a small dimension
+    takes the one-query-at-a-time path; `search` lowers the threshold so that batches always use BLAS.
+    """
+    out = []
+    with threads(n_threads):
+        for dim in dims:
+            index, small = float_index(truncate(docs, dim)), truncate(queries[:batch], dim)
+            row = {"dim": dim, "batch": len(small)}
+            for label, rule in (("faiss_default", blas_threshold(FAISS_BLAS_THRESHOLD)), ("package", nullcontext())):
+                with rule:
+                    row[f"qps_{label}"] = len(small) / median_seconds(lambda: search(index, small, k), repeats=3, warmup=1)
+            out.append(row)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Results: JSON, tables, projections
+
+_ROW_KEYS = {
+    "n": int, "config": str, "kind": str, "precision": str, "dim": int, "code_bytes": int, "index_bytes": int,
+    "rescore_bytes": int, "scan_bytes": int, "latency_median_s": float, "latency_p95_s": float,
+    "throughput_qps": dict, "recall_at_k": float, "bound_s": float, "pct_of_bound": float,
+}
+_TOP_KEYS = {"schema_version": int, "created": str, "machine": dict, "load_average": dict, "settings": dict,
+             "source": dict, "bandwidth": dict, "rows": list, "real": list, "blas": list, "runtime_s": float}
+
+
+def check_results(results: object) -> dict[str, object]:
+    """Return `results` if it has the shape `run_bench` produces, else raise a ValueError saying what is wrong."""
+    if not isinstance(results, dict):
+        raise ValueError(f"results must be a dict from run_bench, got {type(results).__name__}")
+    for key, kind in _TOP_KEYS.items():
+        if key not in results:
+            raise ValueError(f"results has no {key!r}: not a benchmark result (expected keys {sorted(_TOP_KEYS)})")
+        if not isinstance(results[key], kind) and not (kind is float and isinstance(results[key], int)):
+            raise ValueError(f"results[{key!r}] must be a {kind.__name__}, got {type(results[key]).__name__}")
+    if results["schema_version"] != SCHEMA_VERSION:
+        raise ValueError(f"schema_version={results['schema_version']} is not {SCHEMA_VERSION}: re-run the benchmark")
+    if not results["rows"]:
+        raise ValueError("results['rows'] is empty: the benchmark measured nothing")
+    for i, row in enumerate(results["rows"]):
+        for key, kind in _ROW_KEYS.items():
+            value = row.get(key)
+            if not isinstance(value, kind) and not (kind is float and isinstance(value, int)):
+                raise ValueError(f"results['rows'][{i}][{key!r}]={value!r} must be a {kind.__name__}")
+    return results
+
+
+def save_results(results: dict[str, object], path: str | Path) -> Path:
+    """Write `run_bench` results as indented JSON, through a temporary file (notebook 08)."""
+    path = Path(path)
+    check_results(results)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(results, indent=1, default=_json_default) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def results_dir() -> Path:
+    """Where the committed full-run results live: inside the installed package, or `data/bench` in a clone."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "data" / "bench"
+    return packaged if packaged.exists() else here.parent / "data" / "bench"
+
+
+def load_results(path: str | Path | None = None) -> dict[str, object]:
+    """Read benchmark results: `path`, else the committed full run (this machine's if there is one) (notebook 08)."""
+    if path is None:
+        found = sorted(results_dir().glob("results-*.json"))
+        if not found:
+            raise FileNotFoundError(f"no results-*.json in {results_dir()}: run `python -m mrl_helpers bench --output ...`")
+        mine = [p for p in found if p.stem == f"results-{machine_name()}"]
+        path = (mine or found)[0]
+    return check_results(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def results_frame(results: dict[str, object]) -> pd.DataFrame:
+    """Every measured row with its ratios to the baseline at the same N: one row per config × N (notebook 08).
+
+    speedup = baseline median latency / this one's; batch_speedup = this throughput / the baseline's at
+    the largest batch; smaller_by = baseline index bytes / this index's bytes (RAM).
+    """
+    check_results(results)
+    frame = pd.DataFrame(results["rows"])
+    batch = str(max(results["settings"]["batch_sizes"]))
+    frame["qps"] = [row.get(batch, np.nan) for row in frame["throughput_qps"]]
+    full_dim = results["source"]["full_dim"]
+    base = frame[(frame["config"] == f"float32 {full_dim}")].set_index("n")
+    frame["speedup"] = frame["n"].map(base["latency_median_s"]) / frame["latency_median_s"]
+    frame["batch_speedup"] = frame["qps"] / frame["n"].map(base["qps"])
+    frame["smaller_by"] = frame["n"].map(base["index_bytes"]) / frame["index_bytes"]
+    frame["bytes_per_vector"] = frame["index_bytes"] / frame["n"]
+    real = {row["config"]: row["recall_at_k"] for row in results["real"]}
+    frame["recall_real"] = frame["config"].map(real)
+    return frame
+
+
+def results_table(results: dict[str, object], n: int | None = None) -> pd.DataFrame:
+    """The table at one N (default: the largest): ratios to the baseline first, absolute numbers after (notebook 08)."""
+    frame = results_frame(results)
+    n = int(frame["n"].max()) if n is None else n
+    if n not in set(frame["n"]):
+        raise ValueError(f"n={n} was not measured; measured: {sorted(set(frame['n']))}")
+    k = results["settings"]["k"]
+    batch = max(results["settings"]["batch_sizes"])
+    at = frame[frame["n"] == n]
+    return pd.DataFrame({
+        "config": at["config"],
+        "speedup": at["speedup"],
+        "batch speedup": at["batch_speedup"],
+        "smaller by": at["smaller_by"],
+        f"recall@{k}": at["recall_at_k"],
+        f"recall@{k} real": at["recall_real"],
+        "% of bound": at["pct_of_bound"],
+        "median ms": 1000 * at["latency_median_s"],
+        "p95 ms": 1000 * at["latency_p95_s"],
+        f"qps (batch {batch})": at["qps"],
+        "bytes/vector": at["bytes_per_vector"],
+        "index": [format_bytes(b) for b in at["index_bytes"]],
+    }).reset_index(drop=True)
+
+
+def project(results: dict[str, object], targets: Sequence[int] = (10**8, 10**9), fit_from: int = 100_000) -> pd.DataFrame:
+    """Latency and RAM at `targets` vectors, from each configuration's measured log-log slope (notebook 08).
+
+    `slope` is a least-squares fit of log(latency) on log(N) over the measured N from `fit_from` up
+    (at smaller N, fixed per-call costs hide the scan), and `latency_s` extends it. A slope above 1
+    means the smaller corpora sat in a cache that the largest one outgrew; beyond that point a scan
+    grows in proportion to N, which `latency_linear_s` assumes from the largest measured N. RAM is
+    bytes per vector × N for the scanned index (a funnel's float vectors can stay on disk);
+    `fits_this_machine` compares it with this machine's RAM.
+    """
+    frame = results_frame(results)
+    ram = results["machine"].get("ram_bytes")
+    out = []
+    for config, group in frame[frame["n"] >= fit_from].groupby("config", sort=False):
+        if len(group) < 2:
+            continue
+        slope, intercept = np.polyfit(np.log(group["n"]), np.log(group["latency_median_s"]), 1)
+        largest = group.loc[group["n"].idxmax()]
+        per_vector = float(largest["bytes_per_vector"])
+        for target in targets:
+            need = per_vector * target
+            out.append({"config": config, "slope": float(slope), "n": target,
+                        "latency_s": float(np.exp(intercept + slope * math.log(target))),
+                        "latency_linear_s": float(largest["latency_median_s"] * target / largest["n"]),
+                        "ram_bytes": need, "ram_gb": need / 1e9, "fits_this_machine": bool(ram and need < ram)})
+    return pd.DataFrame(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Goals, checked on the results
+
+
+def goals(results: dict[str, object], n: int | None = None) -> pd.DataFrame:
+    """The project's speed goals at N (default: the largest), with the figure reached for each (notebook 08)."""
+    frame = results_frame(results)
+    n = int(frame["n"].max()) if n is None else n
+    at = frame[frame["n"] == n]
+    full = results["source"]["full_dim"]
+    quarter = full // 4 // 8 * 8
+
+    def best_funnel(first: str, min_recall: float) -> tuple[str, float, float]:
+        rows = at[(at["kind"] == "funnel") & (at["config"].str.startswith(first + " "))]
+        good = rows[rows["recall_at_k"] >= min_recall]
+        pick = good.loc[good["speedup"].idxmax()] if len(good) else rows.loc[rows["recall_at_k"].idxmax()]
+        return pick["config"], float(pick["speedup"]), float(pick["recall_at_k"])
+
+    out = []
+    for label, first, speed, recall in ((f"binary {full} → float32", f"binary {full}", 25, 0.99),
+                                        (f"binary {quarter} → float32", f"binary {quarter}", 60, 0.98)):
+        try:
+            config, speedup, got = best_funnel(first, recall)
+        except ValueError:
+            continue
+        out.append({"goal": f"{label}: ≥ {speed}× faster, recall ≥ {recall}", "config": config,
+                    "reached": f"{speedup:.1f}× faster, recall {got:.3f}", "met": speedup >= speed and got >= recall})
+    floats = at[(at["kind"] == "scan") & (at["precision"] == "float32") & ~at["blas_for_one_query"]].sort_values("dim")
+    full_row = floats[floats["dim"] == full].iloc[0]
+    truncated = floats[floats["dim"] < full]
+    if len(truncated):
+        slowest = truncated.loc[truncated["qps"].idxmin()]
+        out.append({"goal": "batches at a truncated dimension never slower than at full (5% noise allowed)",
+                    "config": slowest["config"],
+                    "reached": f"slowest truncated: {slowest['qps'] / full_row['qps']:.2f}× the full-dimension throughput",
+                    "met": bool((truncated["qps"] >= 0.95 * full_row["qps"]).all())})
+    down_to = floats[floats["dim"] >= min(128, full)]
+    gain = [(row["qps"] / full_row["qps"]) / (full / row["dim"]) for _, row in down_to.iterrows()]
+    out.append({"goal": "batch throughput grows close to 1/dimension down to 128 (≥ 75% of it)", "config": "float32 scans",
+                "reached": ", ".join(f"{d}: {g:.0%}" for d, g in zip(down_to["dim"], gain)),
+                "met": bool(min(gain) >= 0.75)})
+    others = floats[floats["dim"] < full]["pct_of_bound"]
+    reached = f"{full_row['pct_of_bound']:.0f}% of {results['bandwidth']['read_gb_s']:.1f} GB/s"
+    if len(others):
+        reached += f" (other dimensions: {others.min():.0f}% to {others.max():.0f}%)"
+    out.append({"goal": "single-query float scan at ≥ 75% of the memory bandwidth", "config": full_row["config"],
+                "reached": reached, "met": bool(full_row["pct_of_bound"] >= 75)})
+    return pd.DataFrame(out)
+
+
+def format_table(table: pd.DataFrame) -> pd.DataFrame:
+    """`results_table` with readable numbers: '31.2×', '0.993', '82%', '1.25' ms (notebook 08)."""
+    out = table.copy()
+    for column in out.columns:
+        values = out[column]
+        if column in ("speedup", "batch speedup", "smaller by"):
+            out[column] = [f"{v:,.1f}×" if pd.notna(v) else "" for v in values]
+        elif column.startswith("recall"):
+            out[column] = [f"{v:.3f}" if pd.notna(v) else "" for v in values]
+        elif column == "% of bound":
+            out[column] = [f"{v:.0f}%" for v in values]
+        elif column.endswith(" ms"):
+            out[column] = [f"{v:,.3g}" for v in values]
+        elif column.startswith("qps") or column == "bytes/vector":
+            out[column] = [f"{v:,.0f}" if pd.notna(v) else "" for v in values]
+    return out
+
+
+def add_arguments(parser: object) -> None:
+    """The options of `python -m mrl_helpers bench` (lists are comma-separated)."""
+    d = BenchSettings()
+    parser.add_argument("--quick", action="store_true", help="a small run that finishes in under a minute")
+    parser.add_argument("--n", help=f"corpus sizes (default {','.join(map(str, d.n))})")
+    parser.add_argument("--dims", help="Matryoshka dimensions (default: the model's ladder)")
+    parser.add_argument("--precisions", help=f"scans among {','.join(SCAN_PRECISIONS)} (default: all)")
+    parser.add_argument("--funnels", help="first stages rescored with full float32, e.g. binary@384,binary@96,float32@96")
+    parser.add_argument("--shortlists", help=f"candidates rescored (default {','.join(map(str, d.shortlists))})")
+    parser.add_argument("--batch-sizes", help=f"batches timed for throughput (default {','.join(map(str, d.batch_sizes))})")
+    parser.add_argument("--threads", type=int, help=f"threads for batches (default {d.threads}); one query always uses 1")
+    parser.add_argument("--repeats", type=int, help=f"single queries timed per configuration (default {d.repeats})")
+    parser.add_argument("--queries", type=int, help=f"queries for recall and batches (default {d.queries})")
+    parser.add_argument("--k", type=int, help=f"neighbours per query (default {d.k})")
+    parser.add_argument("--binary-padding", help=f"{' | '.join(PADDINGS)}: pad binary codes to a size with a fast "
+                        "FAISS kernel (distances unchanged), or not, or measure both (default both)")
+    parser.add_argument("--peers", help=f"{','.join(PEERS)} or none (default: both)")
+    parser.add_argument("--bandwidth-mb", type=int, help=f"array size for the bandwidth test (default {d.bandwidth_mb})")
+    parser.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")
+    parser.add_argument("--output", help="JSON file to write (default: results-<machine>.json in this folder)")
+
+
+def settings_from_args(args: object) -> BenchSettings:
+    """BenchSettings from parsed options (comma-separated lists; None = the default); errors name the option."""
+
+    def ints(option: str) -> tuple[int, ...] | None:
+        text = getattr(args, option.replace("-", "_"))
+        if text is None:
+            return None
+        try:
+            return tuple(int(x) for x in str(text).split(","))
+        except ValueError:
+            raise ValueError(f"--{option}={text!r} must be comma-separated integers, e.g. 10000,100000") from None
+
+    def strs(option: str) -> tuple[str, ...] | None:
+        text = getattr(args, option.replace("-", "_"))
+        return None if text is None else tuple(x.strip() for x in str(text).split(",") if x.strip())
+
+    given = {
+        "n": ints("n"), "dims": ints("dims"), "precisions": strs("precisions"), "funnels": strs("funnels"),
+        "shortlists": ints("shortlists"), "batch_sizes": ints("batch-sizes"), "peers": strs("peers"),
+        "threads": args.threads, "repeats": args.repeats, "queries": args.queries, "k": args.k,
+        "binary_padding": args.binary_padding, "bandwidth_mb": args.bandwidth_mb, "seed": args.seed,
+    }
+    if given["peers"] == ("none",):
+        given["peers"] = ()
+    changes = {key: value for key, value in given.items() if value is not None}
+    settings = BenchSettings.quick(**changes) if args.quick else BenchSettings(**changes)
+    return settings.checked(None)  # what does not depend on the model: fail before loading it
+
+
+def print_report(results: dict[str, object]) -> None:
+    """The table at the largest N, latency against N, the goals, and the conditions of the run."""
+    table = results_table(results)
+    n = int(results_frame(results)["n"].max())
+    machine, bandwidth = results["machine"], results["bandwidth"]
+    with pd.option_context("display.width", 250, "display.max_columns", 30, "display.max_rows", 500,
+                           "display.max_colwidth", 60):
+        print(f"\nAt N = {n:,} vectors of {results['source']['full_dim']} dimensions, k = {results['settings']['k']}; "
+              "ratios to float32 flat at full dimension (single query, one thread):")
+        print(format_table(table).to_string(index=False))
+        frame = results_frame(results)
+        print("\nSingle-query median latency (ms) against N:")
+        print((1000 * frame.pivot_table(index="config", columns="n", values="latency_median_s", sort=False)).round(3).to_string())
+        print("\nGoals:")
+        print(goals(results).to_string(index=False))
+    print(f"\nMachine: {machine['cpu']}, {machine['cores']} cores, {format_bytes(machine['ram_bytes'] or 0)} RAM, "
+          f"faiss {machine['versions']['faiss']} ({machine['faiss_simd'].strip()}); memory bandwidth (one core): "
+          f"read {bandwidth['read_gb_s']:.1f} GB/s, copy {bandwidth['copy_gb_s']:.1f} GB/s; load average "
+          f"{results['load_average']['before']} before, {results['load_average']['after']} after; "
+          f"run took {results['runtime_s']:.0f} s.")
+
+
+def command(args: object, error: Callable[[str], object]) -> int:
+    """`python -m mrl_helpers bench`: run, print the report, write the JSON."""
+    from .data import scifact_or_mini
+    from .embedding import encode
+    from .models import load_model
+
+    try:
+        settings = settings_from_args(args)
+    except (ValueError, TypeError) as err:
+        error(str(err))
+    model = load_model(args.model)
+    try:
+        settings.checked(model.full_dim, model.matryoshka_dims)
+    except (ValueError, TypeError) as err:
+        error(str(err))
+    dataset = scifact_or_mini()
+    docs, queries = encode(model, dataset.docs, "document"), encode(model, dataset.queries, "query")
+    print(f"Corpus drawn from a Gaussian fitted on {dataset}; load average now {load_average()}.")
+    results = run_bench(docs, queries, settings, ladder=model.matryoshka_dims, source=dataset.name, model=model.name)
+    path = save_results(results, args.output or f"results-{results['machine']['name']}.json")
+    print_report(results)
+    print(f"Wrote {path}")
+    return 0
+
+
+__all__ = [
+    "FAISS_BLAS_THRESHOLD", "FAST_CODE_BYTES", "BenchSettings", "Config", "blas_effect", "blas_threshold",
+    "check_results", "configurations", "fast_code_bytes", "format_table", "funnel_fits", "goals", "int8_index", "load_results",
+    "machine_info", "memory_bandwidth", "numpy_search", "pad_codes", "prepare", "project", "recall_at_k",
+    "results_frame", "results_table", "run_bench", "save_results", "synthetic_corpus", "threads",
+]
