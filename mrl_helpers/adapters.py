@@ -455,7 +455,9 @@ def finetune_matryoshka(
     st.max_seq_length = settings.max_seq_length
     st.train()
     loss_fn = MatryoshkaLoss(st, MultipleNegativesRankingLoss(st), matryoshka_dims=list(dims))
-    optimiser = torch.optim.AdamW(st.parameters(), lr=settings.learning_rate)
+    st[0].auto_model.get_input_embeddings().weight.requires_grad_(False)  # the vocabulary table stays: less memory
+    trained = [p for p in st.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(trained, lr=settings.learning_rate, foreach=False)  # foreach: faster, more memory
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: min(1.0, (step + 1) / max(1, settings.warmup_steps)))
     query_prompt, doc_prompt = model.prompt("query"), model.prompt("document")
@@ -522,6 +524,9 @@ def prepare_method(
     if method in ("adapter+train", "finetune"):
         if train is None:
             raise ValueError(f"method={method!r} needs a train split with judgements (e.g. SciFact's 'train')")
+        if set(train.query_ids) & set(dataset.query_ids):
+            raise ValueError(f"method={method!r}: the train split shares queries with the evaluated one "
+                             f"({dataset.name} has no separate train split?); train on other questions than you score")
         if method == "finetune":
             return finetune_matryoshka(model, train, steps=finetune_steps)[0], None
         if train.doc_ids != dataset.doc_ids:

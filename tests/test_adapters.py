@@ -174,6 +174,15 @@ def test_prepare_method_names_what_it_needs(model, mini):
         prepare_method("adapter+train", model, mini)
     with pytest.raises(ValueError, match="method='svd' is not one of"):
         prepare_method("svd", model, mini)
+    for method in ("adapter+train", "finetune"):  # training on the questions it is scored on would be a leak
+        with pytest.raises(ValueError, match="shares queries"):
+            prepare_method(method, model, mini, mini)
+
+
+def test_cli_refuses_to_train_on_the_split_it_scores(capsys):
+    with pytest.raises(SystemExit):
+        main(["--model", "minilm", "eval", "--dataset", "mini", "--method", "adapter+train"])
+    assert "shares queries" in capsys.readouterr().err
 
 
 def test_cli_eval_names_the_method(capsys):
