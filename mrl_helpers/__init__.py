@@ -5,7 +5,7 @@ Each public name's docstring says which notebook introduces it.
 
 from .adapters import (METHODS, MatryoshkaAdapter, Method, finetune_matryoshka, fit_pca_rotation, prepare_method,
                        relevant_pairs, rotate, subset_corpus, subset_queries, train_matryoshka_adapter)
-from .bench import (BenchSettings, blas_effect, blas_threshold, format_table, goals, load_results, memory_bandwidth,
+from .bench import (BenchSettings, blas_effect, format_table, goals, load_results, memory_bandwidth,
                     project, results_frame, results_table, run_bench, save_results)
 from .checks import check_dim, check_embeddings, check_k, check_texts
 from .data import SEED_ANSWER, SEED_PASSAGES, SEED_QUESTION, Dataset, load_beir, load_dataset, load_mini, scifact_or_mini
@@ -16,13 +16,13 @@ from .metrics import Qrels, Run, mrr, ndcg, recall, to_run
 from .models import MINILM, NOMIC, EmbeddingModel, dimension_ladder, load_model
 from .pooling import POOLING_MODES, PoolingMode, pool
 from .quantization import binarize, calibrate_int8, dequantize_int8, quantize_int8, unpack_signs
-from .search import binary_index, float_index, funnel_search, rescore, search
+from .search import BLAS_MIN_QUERIES, binary_index, float_index, funnel_search, rescore, search
 from .speed import format_bytes, gaussian_like, median_seconds
 
 __all__ = [
     "METHODS", "MatryoshkaAdapter", "Method", "finetune_matryoshka", "fit_pca_rotation", "prepare_method",
     "relevant_pairs", "rotate", "subset_corpus", "subset_queries", "train_matryoshka_adapter",
-    "MINILM", "NOMIC", "POOLING_MODES", "PRECISIONS", "SEED_ANSWER", "SEED_PASSAGES", "SEED_QUESTION",
+    "BLAS_MIN_QUERIES", "MINILM", "NOMIC", "POOLING_MODES", "PRECISIONS", "SEED_ANSWER", "SEED_PASSAGES", "SEED_QUESTION",
     "Dataset", "EmbeddingModel", "PoolingMode", "Precision", "Qrels", "Run",
     "PROJECTIONS", "Exploration", "ExplorerState", "Projection", "explore", "prepare_explorer",
     "binarize", "binary_index", "bytes_per_vector", "cache_dir", "calibrate_int8", "check_dim",
@@ -30,6 +30,6 @@ __all__ = [
     "evaluate", "float_index", "format_bytes", "funnel_search", "gaussian_like", "layer_norm", "load_beir", "load_dataset", "load_mini",
     "load_model", "median_seconds", "mrr", "ndcg", "ndcg_of", "normalize", "pool", "quantize_int8", "recall", "rescore", "retrieve",
     "scifact_or_mini", "search", "to_run", "truncate", "unpack_signs",
-    "BenchSettings", "blas_effect", "blas_threshold", "format_table", "goals", "load_results", "memory_bandwidth",
+    "BenchSettings", "blas_effect", "format_table", "goals", "load_results", "memory_bandwidth",
     "project", "results_frame", "results_table", "run_bench", "save_results",
 ]

@@ -11,7 +11,6 @@ keeps their covariance; recall is measured on the real embeddings too.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import os
@@ -19,7 +18,7 @@ import platform
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -31,7 +30,7 @@ import pandas as pd
 from .checks import check_choice, check_embeddings, check_k
 from .embedding import truncate
 from .quantization import binarize, calibrate_int8, quantize_int8
-from .search import binary_index, float_index, funnel_search, search
+from .search import BLAS_MIN_QUERIES, binary_index, float_index, funnel_search, search
 from .speed import format_bytes, gaussian_like, median_seconds
 
 SCHEMA_VERSION = 1
@@ -43,11 +42,6 @@ FAISS_BLAS_THRESHOLD = 128_000
 PADDINGS = ("fast", "none", "both")
 PEERS = ("numpy", "sentence-transformers")
 SCAN_PRECISIONS = ("float32", "int8", "binary")
-# IndexBinaryFlat keeps the best k in a heap (use_heap, faiss's default) or counts how many codes sit at
-# each distance (use_heap=False): a pass that costs the same whatever k. From about a hundred candidates
-# counting is faster (measured here: 4× at k = 4,000), so a funnel's binary shortlist uses it from this size.
-# Only the order of codes at equal distance can differ.
-COUNTING_FROM = 100
 PEER_MAX_SHORTLIST = 1000  # sentence-transformers rescores by reconstructing candidates one by one in Python
 
 Padding = Literal["fast", "none", "both"]
@@ -251,25 +245,9 @@ def threads(n: int) -> Iterator[None]:
         faiss.omp_set_num_threads(before)
 
 
-@contextmanager
-def blas_threshold(value: int) -> Iterator[None]:
-    """Make `search` use FAISS's BLAS path exactly when n_queries × d ≥ `value`, for the duration (notebook 08).
-
-    `search` copies `mrl_helpers.search.BLAS_THRESHOLD` into faiss's threshold on every call (20:
-    BLAS always); `FAISS_BLAS_THRESHOLD` is faiss's own default. A `BLAS_MIN_QUERIES` there, if
-    `search` ever has one, is set to 0 for the duration so that `value` alone decides.
-    """
-    module = importlib.import_module("mrl_helpers.search")
-    saved = {name: getattr(module, name) for name in ("BLAS_THRESHOLD", "BLAS_MIN_QUERIES") if hasattr(module, name)}
-    module.BLAS_THRESHOLD = int(value)
-    if "BLAS_MIN_QUERIES" in saved:
-        module.BLAS_MIN_QUERIES = 0
-    try:
-        yield
-    finally:
-        for name, before in saved.items():
-            setattr(module, name, before)
-        faiss.cvar.distance_compute_blas_threshold = saved["BLAS_THRESHOLD"]
+def faiss_rule_min_queries(dim: int) -> int:
+    """The smallest batch faiss's own rule (n_queries × d ≥ 128,000) scores with BLAS at `dim` dimensions."""
+    return math.ceil(FAISS_BLAS_THRESHOLD / check_k(dim, "dim"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,7 +277,7 @@ class Config:
     code_bytes: int  # bytes per vector in the scanned index (binary: after padding)
     shortlist: int | None = None
     peer: str | None = None
-    blas_for_one_query: bool = False  # time single queries on faiss's BLAS path (what `search` does today)
+    blas_for_one_query: bool = False  # time single queries on faiss's BLAS path (which `search` avoids)
 
     @property
     def name(self) -> str:
@@ -435,20 +413,12 @@ def prepare(config: Config, docs: np.ndarray, queries: np.ndarray, k: int, cache
     index, transform = cache[key]
     index_bytes = index.ntotal * index.code_size
     if config.kind == "scan":
-        return Prepared(lambda q: search(index, q[0], k)[1], (transform(queries),), index_bytes, 0, index_bytes)
+        blas_min_queries = 1 if config.blas_for_one_query else BLAS_MIN_QUERIES
+        return Prepared(lambda q: search(index, q[0], k, blas_min_queries)[1], (transform(queries),),
+                        index_bytes, 0, index_bytes)
     oversample = config.shortlist // k
-    counting = isinstance(index, faiss.IndexBinary) and config.shortlist >= COUNTING_FROM
-
-    def run_funnel(q: tuple[np.ndarray, ...]) -> np.ndarray:
-        if isinstance(index, faiss.IndexBinary):
-            index.use_heap = not counting
-        try:
-            return funnel_search(index, q[0], q[1], docs, k, oversample)[1]
-        finally:
-            if isinstance(index, faiss.IndexBinary):
-                index.use_heap = True  # faiss's default, for the next configuration sharing this index
-
-    return Prepared(run_funnel, (transform(queries), queries), index_bytes, docs.nbytes,
+    return Prepared(lambda q: funnel_search(index, q[0], q[1], docs, k, oversample)[1], (transform(queries), queries),
+                    index_bytes, docs.nbytes,
                     index_bytes + min(config.shortlist, n) * 4 * full_dim)
 
 
@@ -461,11 +431,6 @@ def funnel_fits(config: Config, n: int) -> bool:
 def recall_at_k(ids: np.ndarray, exact: np.ndarray) -> float:
     """Mean share of the exact top k found in `ids`, row by row (k = the width of `exact`)."""
     return float(np.mean([len(set(a[a >= 0]) & set(b)) / len(b) for a, b in zip(ids, exact)]))
-
-
-def _one_query_rule(config: Config) -> AbstractContextManager:
-    """One query: faiss's own rule (no BLAS for a single query), unless the config forces BLAS."""
-    return blas_threshold(1 if config.blas_for_one_query else FAISS_BLAS_THRESHOLD)
 
 
 def measure_all(prepared: dict[Config, Prepared], exact: np.ndarray, settings: BenchSettings, read_gb_s: float,
@@ -485,19 +450,17 @@ def measure_all(prepared: dict[Config, Prepared], exact: np.ndarray, settings: B
     single: dict[Config, list[float]] = {config: [] for config in configs}
     with threads(1):
         for config in configs:  # warm up: the first searches of a new index touch its memory for the first time
-            with _one_query_rule(config):
-                for i in range(2):
-                    prepared[config].run(prepared[config].rows(i))
+            for i in range(2):
+                prepared[config].run(prepared[config].rows(i))
         for r in range(rounds):
             for i in rng.permutation(len(configs)):
                 config, p = configs[i], prepared[configs[i]]
                 count = s.repeats // rounds + (r < s.repeats % rounds)
-                with _one_query_rule(config):
-                    for _ in range(count):
-                        query = p.rows(len(single[config]) % len(p.queries[0]))
-                        start = time.perf_counter()
-                        p.run(query)
-                        single[config].append(time.perf_counter() - start)
+                for _ in range(count):
+                    query = p.rows(len(single[config]) % len(p.queries[0]))
+                    start = time.perf_counter()
+                    p.run(query)
+                    single[config].append(time.perf_counter() - start)
             step(f"single queries, round {r + 1} of {rounds}")
 
     ids: dict[Config, np.ndarray] = {}
@@ -656,16 +619,16 @@ def blas_effect(docs: np.ndarray, queries: np.ndarray, dims: Sequence[int], batc
     """Batch throughput at each dimension with faiss's own BLAS rule and with the package's (notebook 08).
 
     faiss multiplies matrices (BLAS) only when n_queries × d ≥ 128,000, so a batch at a small dimension
-    takes the one-query-at-a-time path; `search` lowers the threshold so that batches always use BLAS.
+    takes the one-query-at-a-time path; `search` uses BLAS from `BLAS_MIN_QUERIES` queries at any dimension.
     """
     out = []
     with threads(n_threads):
         for dim in dims:
             index, small = float_index(truncate(docs, dim)), truncate(queries[:batch], dim)
             row = {"dim": dim, "batch": len(small)}
-            for label, rule in (("faiss_default", blas_threshold(FAISS_BLAS_THRESHOLD)), ("package", nullcontext())):
-                with rule:
-                    row[f"qps_{label}"] = len(small) / median_seconds(lambda: search(index, small, k), repeats=3, warmup=1)
+            for label, rule in (("faiss_default", faiss_rule_min_queries(dim)), ("package", BLAS_MIN_QUERIES)):
+                row[f"qps_{label}"] = len(small) / median_seconds(lambda: search(index, small, k, rule),
+                                                                  repeats=3, warmup=1)
             out.append(row)
     return out
 
@@ -983,8 +946,8 @@ def command(args: object, error: Callable[[str], object]) -> int:
 
 
 __all__ = [
-    "FAISS_BLAS_THRESHOLD", "FAST_CODE_BYTES", "BenchSettings", "Config", "blas_effect", "blas_threshold",
-    "check_results", "configurations", "fast_code_bytes", "format_table", "funnel_fits", "goals", "int8_index", "load_results",
+    "FAISS_BLAS_THRESHOLD", "FAST_CODE_BYTES", "BenchSettings", "Config", "blas_effect", "check_results",
+     "configurations", "faiss_rule_min_queries", "fast_code_bytes", "format_table", "funnel_fits", "goals", "int8_index", "load_results",
     "machine_info", "memory_bandwidth", "numpy_search", "pad_codes", "prepare", "project", "recall_at_k",
     "results_frame", "results_table", "run_bench", "save_results", "synthetic_corpus", "threads",
 ]

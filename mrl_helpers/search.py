@@ -9,12 +9,15 @@ from .checks import check_embeddings, check_k
 
 Index = faiss.IndexFlatIP | faiss.IndexBinaryFlat
 
-# faiss 1.15 switches to BLAS (matrix-matrix products) only when n_queries * d >= 128000, so a
-# batch of 1000 queries at 64 dimensions takes the slow one-query-at-a-time path and is as slow
-# as at 384 dimensions. From 20 queries on, BLAS wins at every dimension. So: BLAS whenever
-# n_queries * d >= 20. (For a single query over 1 M vectors notebook 08 measured the BLAS path
-# slower than faiss's own loop: `bench` measures both.)
-BLAS_THRESHOLD = 20
+# faiss scores a float batch one query at a time, or with BLAS matrix products when n_queries * d reaches
+# faiss.cvar.distance_compute_blas_threshold (128,000 by default). Counting d means truncated vectors miss
+# BLAS: 1000 queries at 64 dimensions take the loop and are as slow as at 384. Measured here: from 20
+# queries BLAS wins at every dimension; for one query over 1 M vectors it is 2.7x slower (notebooks 04, 08).
+BLAS_MIN_QUERIES = 20
+# IndexBinaryFlat keeps the best k in a heap (faiss's default), or counts how many codes sit at each
+# distance (use_heap=False), a pass whose cost does not grow with k: 4x faster at k = 4,000 here, faster
+# from about k = 100. Only the order of codes at equal distance can differ.
+COUNTING_FROM = 100
 
 
 def float_index(emb: np.ndarray) -> faiss.IndexFlatIP:
@@ -37,12 +40,15 @@ def binary_index(codes: np.ndarray) -> faiss.IndexBinaryFlat:
     return index
 
 
-def search(index: Index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def search(
+    index: Index, queries: np.ndarray, k: int, blas_min_queries: int = BLAS_MIN_QUERIES
+) -> tuple[np.ndarray, np.ndarray]:
     """The k best documents for each query: (scores, ids), each of shape (n_queries, k) (notebook 04).
 
     Scores are inner products (higher is better) for a float index and Hamming distances
     (lower is better) for a binary one. When `k` exceeds the number of documents, every
-    document is returned (k is lowered to the corpus size), never FAISS's -1 padding.
+    document is returned (k is lowered to the corpus size), never FAISS's -1 padding. A float
+    batch of at least `blas_min_queries` queries is scored with BLAS, at any dimension.
     """
     k = min(check_k(k), index.ntotal)
     if isinstance(index, faiss.IndexBinary):
@@ -52,11 +58,12 @@ def search(index: Index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.nd
                 f"queries must be binarize()d codes of {index.d} bits (shape (n, {index.d // 8}) uint8) "
                 f"to match the index, got {queries.dtype} with shape {queries.shape}"
             )
+        index.use_heap = k < COUNTING_FROM
         return index.search(np.ascontiguousarray(queries), k)
     queries = check_embeddings(queries, "queries")
     if queries.shape[1] != index.d:
         raise ValueError(f"queries have dim={queries.shape[1]} but the index has dim={index.d}: truncate both alike")
-    faiss.cvar.distance_compute_blas_threshold = BLAS_THRESHOLD
+    faiss.cvar.distance_compute_blas_threshold = check_k(blas_min_queries, "blas_min_queries") * index.d
     return index.search(queries, k)
 
 
@@ -64,15 +71,26 @@ def rescore(queries: np.ndarray, docs: np.ndarray, candidates: np.ndarray, k: in
     """Re-rank each query's candidate ids by inner product with `docs`; keep the best k (notebook 05).
 
     `docs` are full float vectors for the classic funnel, or `unpack_signs(codes)` for asymmetric
-    scoring (float query against binary documents).
+    scoring (float query against binary documents). For each query, this is `docs[ids] @ query`
+    and a top k, computed by FAISS without copying the candidates' vectors.
     """
     queries = check_embeddings(queries, "queries")
+    docs = np.ascontiguousarray(docs, dtype=np.float32)
+    if docs.ndim != 2:
+        raise ValueError(f"docs must be a 2-D array (n_docs, dim), got shape {docs.shape}")
     if queries.shape[1] != docs.shape[1]:
         raise ValueError(f"queries have dim={queries.shape[1]} but docs have dim={docs.shape[1]}")
+    candidates = np.ascontiguousarray(candidates, dtype=np.int64)
+    if candidates.ndim != 2 or len(candidates) != len(queries):
+        raise ValueError(f"candidates must have one row per query ({len(queries)}), got shape {candidates.shape}")
+    if candidates.size and (candidates.min() < 0 or candidates.max() >= len(docs)):
+        raise ValueError(f"candidates must be ids in 0..{len(docs) - 1}, got {candidates.min()}..{candidates.max()}")
     k = min(check_k(k), candidates.shape[1])
-    scores = np.stack([docs[ids] @ query for query, ids in zip(queries, candidates)])  # one query at a time: small copies
-    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    return np.take_along_axis(scores, order, 1), np.take_along_axis(candidates, order, 1)
+    scores, ids = np.empty((len(queries), k), np.float32), np.empty((len(queries), k), np.int64)
+    faiss.knn_inner_products_by_idx(  # ld_ids: the row stride of candidates (faiss 1.15's default -1 misreads it)
+        faiss.swig_ptr(queries), faiss.swig_ptr(docs), faiss.swig_ptr(candidates), docs.shape[1], len(queries),
+        len(docs), candidates.shape[1], k, faiss.swig_ptr(scores), faiss.swig_ptr(ids), candidates.shape[1])
+    return scores, ids
 
 
 def funnel_search(

@@ -4,6 +4,8 @@ Timings are never asserted here: they belong in the benchmark's own tables, as r
 """
 
 import json
+import subprocess
+import sys
 
 import faiss
 import numpy as np
@@ -13,7 +15,8 @@ from conftest import unit_rows
 from mrl_helpers import binarize, binary_index, calibrate_int8, float_index, quantize_int8, search
 from mrl_helpers.__main__ import main
 from mrl_helpers.bench import (
-    FAST_CODE_BYTES, BenchSettings, Config, blas_threshold, check_results, configurations, fast_code_bytes,
+    FAISS_BLAS_THRESHOLD, FAST_CODE_BYTES, BenchSettings, Config, check_results, configurations, faiss_rule_min_queries,
+    fast_code_bytes,
     int8_index, load_results, memory_bandwidth, pad_codes, prepare, project, recall_at_k, results_frame,
     results_table, run_bench, save_results,
 )
@@ -110,13 +113,12 @@ def test_int8_index_holds_the_codes_of_quantize_int8(rng):
     assert index.code_size == D  # one byte per dimension
 
 
-def test_blas_threshold_is_restored(rng):
-    index, queries = float_index(anisotropic(rng, 100)), anisotropic(rng, 3)
-    with blas_threshold(128_000):
-        search(index, queries, 5)
-        assert faiss.cvar.distance_compute_blas_threshold == 128_000
-    search(index, queries, 5)
-    assert faiss.cvar.distance_compute_blas_threshold == 20
+def test_faiss_rule_is_faiss_default():
+    fresh = subprocess.run([sys.executable, "-c", "import faiss; print(faiss.cvar.distance_compute_blas_threshold)"],
+                           capture_output=True, text=True, check=True)
+    assert int(fresh.stdout) == FAISS_BLAS_THRESHOLD
+    assert faiss_rule_min_queries(64) * 64 >= FAISS_BLAS_THRESHOLD > (faiss_rule_min_queries(64) - 1) * 64
+    assert faiss_rule_min_queries(384) == 334
 
 
 def test_memory_bandwidth_reports_gigabytes_per_second():
