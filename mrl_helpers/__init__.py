@@ -4,13 +4,14 @@ Each public name's docstring says which notebook introduces it.
 """
 
 from .adapters import (METHODS, MatryoshkaAdapter, Method, finetune_matryoshka, fit_pca_rotation, prepare_method,
-                       relevant_pairs, rotate, subset_corpus, subset_queries, train_matryoshka_adapter)
-from .bench import (BenchSettings, blas_effect, format_table, goals, load_results, memory_bandwidth,
-                    project, results_frame, results_table, run_bench, save_results)
+                       relevant_pairs, rotate, train_matryoshka_adapter)
+from .bench import BenchSettings, blas_effect, memory_bandwidth, run_bench
+from .bench_report import format_table, goals, load_results, project, results_frame, results_table, save_results
 from .checks import check_dim, check_embeddings, check_k, check_texts
-from .data import SEED_ANSWER, SEED_PASSAGES, SEED_QUESTION, Dataset, load_beir, load_dataset, load_mini, scifact_or_mini
+from .data import (SEED_ANSWER, SEED_PASSAGES, SEED_QUESTION, Dataset, load_beir, load_dataset, load_mini, sample_corpus,
+                   scifact_or_mini, subset_corpus, subset_queries)
 from .embedding import cache_dir, encode, layer_norm, normalize, truncate
-from .evaluation import PRECISIONS, Precision, bytes_per_vector, evaluate, ndcg_of, retrieve
+from .evaluation import PRECISIONS, Precision, bytes_per_vector, evaluate, make_searcher, ndcg_of, retrieve
 from .explorer import PROJECTIONS, Exploration, ExplorerState, Projection, explore, prepare_explorer
 from .metrics import Qrels, Run, mrr, ndcg, recall, to_run
 from .models import MINILM, NOMIC, EmbeddingModel, dimension_ladder, load_model
@@ -21,14 +22,15 @@ from .speed import format_bytes, gaussian_like, median_seconds
 
 __all__ = [
     "METHODS", "MatryoshkaAdapter", "Method", "finetune_matryoshka", "fit_pca_rotation", "prepare_method",
-    "relevant_pairs", "rotate", "subset_corpus", "subset_queries", "train_matryoshka_adapter",
+    "relevant_pairs", "rotate", "train_matryoshka_adapter",
     "BLAS_MIN_QUERIES", "MINILM", "NOMIC", "POOLING_MODES", "PRECISIONS", "SEED_ANSWER", "SEED_PASSAGES", "SEED_QUESTION",
     "Dataset", "EmbeddingModel", "PoolingMode", "Precision", "Qrels", "Run",
     "PROJECTIONS", "Exploration", "ExplorerState", "Projection", "explore", "prepare_explorer",
     "binarize", "binary_index", "bytes_per_vector", "cache_dir", "calibrate_int8", "check_dim",
     "check_embeddings", "check_k", "check_texts", "dequantize_int8", "dimension_ladder", "encode",
-    "evaluate", "float_index", "format_bytes", "funnel_search", "gaussian_like", "layer_norm", "load_beir", "load_dataset", "load_mini",
-    "load_model", "median_seconds", "mrr", "ndcg", "ndcg_of", "normalize", "pool", "quantize_int8", "recall", "rescore", "retrieve",
+    "evaluate", "float_index", "format_bytes", "funnel_search", "gaussian_like", "layer_norm", "load_beir", "load_dataset",
+    "load_mini", "sample_corpus", "subset_corpus", "subset_queries",
+    "load_model", "make_searcher", "median_seconds", "mrr", "ndcg", "ndcg_of", "normalize", "pool", "quantize_int8", "recall", "rescore", "retrieve",
     "scifact_or_mini", "search", "to_run", "truncate", "unpack_signs",
     "BenchSettings", "blas_effect", "format_table", "goals", "load_results", "memory_bandwidth",
     "project", "results_frame", "results_table", "run_bench", "save_results",

@@ -7,7 +7,7 @@ import sys
 
 import pandas as pd
 
-from . import bench
+from . import bench_report
 from .adapters import METHODS, prepare_method
 from .data import SEED_ANSWER, SEED_PASSAGES, SEED_QUESTION, load_dataset
 from .embedding import encode
@@ -52,13 +52,13 @@ def main(argv: list[str] | None = None) -> int:
                          "or a fine-tune (encodes the whole corpus again)")
     ev.add_argument("--train-split", default="train", help="split whose judgements adapter+train and finetune learn from")
     ev.add_argument("--finetune-steps", type=int, default=30, help="training steps for --method finetune")
-    bench.add_arguments(commands.add_parser("bench", help="speed, memory and recall at scale, against float32 flat"))
+    bench_report.add_arguments(commands.add_parser("bench", help="speed, memory and recall at scale, against float32 flat"))
     args = parser.parse_args(argv)
     if args.command == "tour":
         tour(args.model)
         return 0
     if args.command == "bench":
-        return bench.command(args, parser.error)
+        return bench_report.command(args, parser.error)
     try:
         dims = [int(d) for d in args.dims.split(",")] if args.dims else None
     except ValueError:

@@ -58,34 +58,6 @@ def relevant_pairs(dataset: Dataset) -> np.ndarray:
     return np.array(pairs, dtype=np.int64)
 
 
-def subset_queries(dataset: Dataset, keep: Sequence[int] | np.ndarray) -> Dataset:
-    """The same corpus with only the queries at positions `keep` (and their judgements) (notebook 07)."""
-    keep = [int(i) for i in keep]
-    if not keep:
-        raise ValueError("keep is empty: a dataset needs at least one query")
-    query_ids = [dataset.query_ids[i] for i in keep]
-    return replace(dataset, query_ids=query_ids, queries=[dataset.queries[i] for i in keep],
-                   qrels={q: dataset.qrels[q] for q in query_ids})
-
-
-def subset_corpus(dataset: Dataset, keep: Sequence[int] | np.ndarray) -> Dataset:
-    """The same queries with only the documents at positions `keep` (judgements of the others dropped) (notebook 07)."""
-    keep = sorted({int(j) for j in keep})
-    if not keep:
-        raise ValueError("keep is empty: a corpus needs at least one document")
-    doc_ids = [dataset.doc_ids[j] for j in keep]
-    kept = set(doc_ids)
-    qrels = {q: {d: r for d, r in rels.items() if d in kept} for q, rels in dataset.qrels.items()}
-    qrels = {q: rels for q, rels in qrels.items() if any(r > 0 for r in rels.values())}
-    query_keep = [i for i, q in enumerate(dataset.query_ids) if q in qrels]
-    return replace(
-        dataset, doc_ids=doc_ids, titles=[dataset.titles[j] for j in keep], docs=[dataset.docs[j] for j in keep],
-        topics=[dataset.topics[j] for j in keep] if dataset.topics else None,
-        query_ids=[dataset.query_ids[i] for i in query_keep], queries=[dataset.queries[i] for i in query_keep],
-        qrels={dataset.query_ids[i]: qrels[dataset.query_ids[i]] for i in query_keep},
-    )
-
-
 # ---------------------------------------------------------------------------------------------
 # 1. PCA rotation
 # ---------------------------------------------------------------------------------------------

@@ -10,10 +10,13 @@ import os
 import shutil
 import urllib.request
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .checks import check_choice
+import numpy as np
+
+from .checks import check_choice, check_k
 from .metrics import Qrels
 
 BEIR_URL = "https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/{name}.zip"
@@ -49,6 +52,52 @@ class Dataset:
 
     def __repr__(self) -> str:
         return f"Dataset({self.name!r}: {len(self.docs)} documents, {len(self.queries)} queries)"
+
+
+def subset_queries(dataset: Dataset, keep: Sequence[int] | np.ndarray) -> Dataset:
+    """The same corpus with only the queries at positions `keep` (and their judgements) (notebooks 06, 07)."""
+    keep = [int(i) for i in keep]
+    if not keep:
+        raise ValueError("keep is empty: a dataset needs at least one query")
+    query_ids = [dataset.query_ids[i] for i in keep]
+    return replace(dataset, query_ids=query_ids, queries=[dataset.queries[i] for i in keep],
+                   qrels={q: dataset.qrels[q] for q in query_ids})
+
+
+def subset_corpus(dataset: Dataset, keep: Sequence[int] | np.ndarray) -> Dataset:
+    """The same queries with only the documents at positions `keep` (judgements of the others dropped) (notebooks 06, 07)."""
+    keep = sorted({int(j) for j in keep})
+    if not keep:
+        raise ValueError("keep is empty: a corpus needs at least one document")
+    doc_ids = [dataset.doc_ids[j] for j in keep]
+    kept = set(doc_ids)
+    qrels = {q: {d: r for d, r in rels.items() if d in kept} for q, rels in dataset.qrels.items()}
+    qrels = {q: rels for q, rels in qrels.items() if any(r > 0 for r in rels.values())}
+    query_keep = [i for i, q in enumerate(dataset.query_ids) if q in qrels]
+    return replace(
+        dataset, doc_ids=doc_ids, titles=[dataset.titles[j] for j in keep], docs=[dataset.docs[j] for j in keep],
+        topics=[dataset.topics[j] for j in keep] if dataset.topics else None,
+        query_ids=[dataset.query_ids[i] for i in query_keep], queries=[dataset.queries[i] for i in query_keep],
+        qrels={dataset.query_ids[i]: qrels[dataset.query_ids[i]] for i in query_keep},
+    )
+
+
+def sample_corpus(dataset: Dataset, n_docs: int, seed: int = 0) -> tuple[Dataset, np.ndarray]:
+    """`dataset` cut down to `n_docs` documents: every document relevant to one of its queries, plus random others.
+
+    Returns the smaller dataset (same queries and judgements) and the positions of its documents
+    in the full one, so that the full corpus's cached embeddings can be sliced instead of re-encoded.
+    """
+    n_docs = check_k(n_docs, "n_docs")
+    relevant = {d for rels in dataset.qrels.values() for d, r in rels.items() if r > 0}
+    keep = [i for i, d in enumerate(dataset.doc_ids) if d in relevant]
+    if not len(keep) <= n_docs <= len(dataset.docs):
+        raise ValueError(f"n_docs={n_docs} must be between {len(keep)} (the documents relevant to a query) and "
+                         f"{len(dataset.docs)} (the whole corpus of {dataset.name})")
+    others = np.setdiff1d(np.arange(len(dataset.docs)), keep)
+    extra = np.random.default_rng(seed).choice(others, n_docs - len(keep), replace=False)
+    rows = np.sort(np.concatenate([np.array(keep, dtype=int), extra]))
+    return replace(subset_corpus(dataset, rows), name=f"{dataset.name}-{n_docs}"), rows
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -94,9 +143,9 @@ def mini_dir() -> Path:
     return packaged if packaged.exists() else here.parent / "data" / "mini"
 
 
-def load_mini() -> Dataset:
-    """The project's own small corpus: short passages on about 15 topics (data/README.md)."""
-    return read_beir_folder(mini_dir(), "mini")
+def load_mini(split: str = "test") -> Dataset:
+    """The project's own small corpus: short passages on about 15 topics (data/README.md); it has one split, "test"."""
+    return read_beir_folder(mini_dir(), "mini", split)
 
 
 def _download_beir(name: str, root: Path) -> Path:
@@ -135,7 +184,7 @@ def load_beir(name: str, split: str = "test", data_dir: str | Path | None = None
 def load_dataset(name: str, split: str = "test") -> Dataset:
     """"mini" for the project's corpus, or a BEIR name such as "scifact"."""
     if name == "mini":
-        return load_mini()
+        return load_mini(split)
     check_choice(name, ("mini", *BEIR_DATASETS), "dataset")
     return load_beir(name, split)
 

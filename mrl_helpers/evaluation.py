@@ -18,6 +18,7 @@ from .search import binary_index, float_index, funnel_search, search
 
 Precision = Literal["float32", "int8", "binary", "binary+rescore"]
 PRECISIONS: tuple[str, ...] = ("float32", "int8", "binary", "binary+rescore")
+Searcher = Callable[..., tuple[np.ndarray, np.ndarray]]  # (query_emb, k, oversample=4) -> (scores, ids)
 
 
 def bytes_per_vector(dim: int, precision: Precision) -> int:
@@ -27,6 +28,37 @@ def bytes_per_vector(dim: int, precision: Precision) -> int:
     """
     check_choice(precision, PRECISIONS, "precision")
     return {"float32": 4 * dim, "int8": dim}.get(precision, dim // 8)
+
+
+def make_searcher(doc_emb: np.ndarray, dim: int, precision: Precision = "float32") -> Searcher:
+    """Truncate the documents to `dim`, quantize them and build their index once (notebooks 05 and 06).
+
+    Returns `run(query_emb, k, oversample=4)`, which takes full-dimension queries and gives
+    (scores, ids), higher score = better. int8 calibrates its ranges on the documents and scores
+    int8 queries against int8 documents; binary scores by minus the Hamming distance; binary+rescore
+    shortlists k × oversample with bits and re-ranks them with the float vectors at the same dimension.
+    """
+    check_choice(precision, PRECISIONS, "precision")
+    docs = truncate(doc_emb, dim)
+    if precision == "float32":
+        index = float_index(docs)
+        return lambda queries, k, oversample=4: search(index, truncate(queries, dim), k)
+    if precision == "int8":
+        ranges = calibrate_int8(docs)
+        index = float_index(quantize_int8(docs, ranges).astype(np.float32))
+        return lambda queries, k, oversample=4: search(
+            index, quantize_int8(truncate(queries, dim), ranges).astype(np.float32), k)
+    index = binary_index(binarize(docs))
+    if precision == "binary":
+        def run_binary(queries: np.ndarray, k: int, oversample: int = 4) -> tuple[np.ndarray, np.ndarray]:
+            distances, ids = search(index, binarize(truncate(queries, dim)), k)
+            return -distances.astype(np.float32), ids
+        return run_binary
+
+    def run_funnel(queries: np.ndarray, k: int, oversample: int = 4) -> tuple[np.ndarray, np.ndarray]:
+        small = truncate(queries, dim)
+        return funnel_search(index, binarize(small), small, docs, k, oversample)
+    return run_funnel
 
 
 def retrieve(
@@ -39,23 +71,9 @@ def retrieve(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Truncate full-dimension embeddings to `dim`, quantize, search: (scores, ids), higher score = better.
 
-    int8 calibrates its ranges on the documents and scores int8 queries against int8 documents;
-    binary scores by minus the Hamming distance; binary+rescore shortlists k × oversample with
-    bits and re-ranks them with the float vectors at the same dimension.
+    One call of `make_searcher` (which says what each precision does) and its search function.
     """
-    check_choice(precision, PRECISIONS, "precision")
-    docs, queries = truncate(doc_emb, dim), truncate(query_emb, dim)
-    if precision == "float32":
-        return search(float_index(docs), queries, k)
-    if precision == "int8":
-        ranges = calibrate_int8(docs)
-        as_float = [quantize_int8(x, ranges).astype(np.float32) for x in (docs, queries)]
-        return search(float_index(as_float[0]), as_float[1], k)
-    index = binary_index(binarize(docs))
-    if precision == "binary":
-        distances, ids = search(index, binarize(queries), k)
-        return -distances.astype(np.float32), ids
-    return funnel_search(index, binarize(queries), queries, docs, k, oversample)
+    return make_searcher(doc_emb, dim, precision)(query_emb, k, oversample)
 
 
 def ndcg_of(dataset: Dataset, scores: np.ndarray, ids: np.ndarray, k: int = 10) -> float:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -21,17 +21,14 @@ import numpy as np
 import pandas as pd
 
 from .checks import check_choice, check_dim, check_k
-from .data import SEED_QUESTION, Dataset, load_beir, load_mini
+from .data import SEED_QUESTION, Dataset, load_beir, load_mini, sample_corpus
 from .embedding import encode, truncate
-from .evaluation import PRECISIONS, Precision, bytes_per_vector, ndcg_of, retrieve
+from .evaluation import PRECISIONS, Precision, Searcher, bytes_per_vector, make_searcher, ndcg_of
 from .models import EmbeddingModel
-from .quantization import binarize, calibrate_int8, quantize_int8
-from .search import binary_index, float_index, funnel_search, search
 from .speed import format_bytes, median_seconds
 
 Projection = Literal["first two", "PCA", "UMAP"]
 PROJECTIONS: tuple[str, ...] = ("first two", "PCA", "UMAP")
-Searcher = Callable[[np.ndarray, int, int], tuple[np.ndarray, np.ndarray]]  # (query, k, oversample) -> (scores, ids)
 CORPORA: tuple[str, ...] = ("mini", "scifact")
 DIM_STEP = 8  # the slider's step: binary codes pack 8 dimensions per byte
 TRUST_NEIGHBOURS = 10  # neighbour preservation compares each document's 10 nearest neighbours
@@ -191,38 +188,10 @@ class Corpus:
         return self._docs[dim]
 
     def searcher(self, dim: int, precision: Precision) -> Searcher:
-        """A search function over an index built once for (dim, precision); same steps and results as `retrieve`.
-
-        It takes a full-dimension query (1, full_dim), k and oversample, and returns (scores, ids),
-        higher score = better.
-        """
-        key = (dim, precision)
-        if key in self._searchers:
-            return self._searchers[key]
-        docs = self.docs_at(dim)
-        if precision == "float32":
-            index = float_index(docs)
-
-            def run(q, k, oversample):
-                return search(index, truncate(q, dim), k)
-        elif precision == "int8":
-            ranges = calibrate_int8(docs)
-            index = float_index(quantize_int8(docs, ranges).astype(np.float32))
-
-            def run(q, k, oversample):
-                return search(index, quantize_int8(truncate(q, dim), ranges).astype(np.float32), k)
-        else:
-            index = binary_index(binarize(docs))
-            if precision == "binary":
-                def run(q, k, oversample):
-                    distances, ids = search(index, binarize(truncate(q, dim)), k)
-                    return -distances.astype(np.float32), ids
-            else:
-                def run(q, k, oversample):
-                    qd = truncate(q, dim)
-                    return funnel_search(index, binarize(qd), qd, docs, k, oversample)
-        self._searchers[key] = run
-        return run
+        """`make_searcher` for (dim, precision), built once: run(query_emb, k, oversample) -> (scores, ids)."""
+        if (dim, precision) not in self._searchers:
+            self._searchers[dim, precision] = make_searcher(self.doc_emb, dim, precision)
+        return self._searchers[dim, precision]
 
     def pca(self, dim: int):
         """A 2-component PCA fitted on the documents at `dim` (memoised)."""
@@ -265,10 +234,10 @@ class Corpus:
         return self._trust[key]
 
     def ndcg10(self, dim: int, precision: Precision, oversample: int) -> float:
-        """nDCG@10 over the corpus's queries at one setting (memoised): `retrieve`, then `ndcg_of`."""
+        """nDCG@10 over the corpus's queries at one setting (memoised): its `searcher`, then `ndcg_of`."""
         key = (dim, precision, oversample if precision == "binary+rescore" else None)
         if key not in self._ndcg:
-            scores, ids = retrieve(self.doc_emb, self.query_emb, dim, precision, NDCG_QUERIES_K, oversample)
+            scores, ids = self.searcher(dim, precision)(self.query_emb, NDCG_QUERIES_K, oversample)
             self._ndcg[key] = ndcg_of(self.dataset, scores, ids, 10)
         return self._ndcg[key]
 
@@ -335,30 +304,6 @@ def _example_queries(dataset: Dataset, first: str | None = None, n: int = 5) -> 
     return list(dict.fromkeys([first, *picks] if first else picks))[:n]
 
 
-def subset(dataset: Dataset, n_docs: int, seed: int = 0) -> tuple[Dataset, np.ndarray]:
-    """`dataset` cut down to `n_docs` documents: every document relevant to one of its queries, plus random others.
-
-    Returns the smaller dataset (same queries and judgements) and the positions of its documents
-    in the full one, so that the full corpus's cached embeddings can be sliced instead of re-encoded.
-    """
-    n_docs = check_k(n_docs, "n_docs")
-    relevant = {d for rels in dataset.qrels.values() for d, r in rels.items() if r > 0}
-    keep = [i for i, d in enumerate(dataset.doc_ids) if d in relevant]
-    if not len(keep) <= n_docs <= len(dataset.docs):
-        raise ValueError(f"n_docs={n_docs} must be between {len(keep)} (the documents relevant to a query) and "
-                         f"{len(dataset.docs)} (the whole corpus of {dataset.name})")
-    others = np.setdiff1d(np.arange(len(dataset.docs)), keep)
-    extra = np.random.default_rng(seed).choice(others, n_docs - len(keep), replace=False)
-    rows = np.sort(np.concatenate([np.array(keep, dtype=int), extra]))
-    smaller = Dataset(
-        name=f"{dataset.name}-{n_docs}", doc_ids=[dataset.doc_ids[i] for i in rows],
-        titles=[dataset.titles[i] for i in rows], docs=[dataset.docs[i] for i in rows],
-        topics=[dataset.topics[i] for i in rows] if dataset.topics else None,
-        query_ids=dataset.query_ids, queries=dataset.queries, qrels=dataset.qrels,
-    )
-    return smaller, rows
-
-
 def _kmeans_groups(emb: np.ndarray, n_clusters: int, seed: int) -> list[str]:
     from sklearn.cluster import KMeans
 
@@ -373,7 +318,7 @@ def _load_corpus(model: EmbeddingModel, name: str, scifact_docs: int, seed: int)
         label, examples = "mini corpus", _example_queries(dataset, SEED_QUESTION)
     else:
         full = load_beir("scifact", "test")
-        dataset, rows = subset(full, scifact_docs, seed)
+        dataset, rows = sample_corpus(full, scifact_docs, seed)
         doc_emb = encode(model, full.docs, "document")[rows]  # the whole corpus is cached on disk: slice it
         label, examples = f"SciFact subset ({len(dataset.docs)} documents)", _example_queries(dataset)
     query_emb = encode(model, dataset.queries, "query")

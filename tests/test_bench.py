@@ -15,11 +15,10 @@ from conftest import unit_rows
 from mrl_helpers import binarize, binary_index, calibrate_int8, float_index, quantize_int8, search
 from mrl_helpers.__main__ import main
 from mrl_helpers.bench import (
-    FAISS_BLAS_THRESHOLD, FAST_CODE_BYTES, BenchSettings, Config, check_results, configurations, faiss_rule_min_queries,
-    fast_code_bytes,
-    int8_index, load_results, memory_bandwidth, pad_codes, prepare, project, recall_at_k, results_frame,
-    results_table, run_bench, save_results,
+    FAISS_BLAS_THRESHOLD, FAST_CODE_BYTES, BenchSettings, Config, configurations, faiss_rule_min_queries,
+    fast_code_bytes, int8_index, memory_bandwidth, pad_codes, prepare, recall_at_k, run_bench,
 )
+from mrl_helpers.bench_report import check_results, load_results, project, results_frame, results_table, save_results
 
 D = 64
 

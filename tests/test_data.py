@@ -2,7 +2,10 @@ import gzip
 import shutil
 from collections import Counter
 
-from mrl_helpers import SEED_ANSWER, SEED_PASSAGES, SEED_QUESTION, load_beir
+import pytest
+
+from mrl_helpers import (SEED_ANSWER, SEED_PASSAGES, SEED_QUESTION, load_beir, load_dataset, sample_corpus, subset_corpus,
+                         subset_queries)
 from mrl_helpers.data import mini_dir
 
 
@@ -40,3 +43,31 @@ def test_plain_and_gzipped_corpus_read_alike(mini, tmp_path):
     (folder / "corpus.jsonl").unlink()
     from_gz = load_beir("scifact", data_dir=tmp_path)
     assert from_gz.docs == mini.docs and from_gz.qrels == mini.qrels
+
+
+def test_subsets_keep_what_they_say(mini):
+    queries = subset_queries(mini, [0, 2])
+    assert queries.queries == [mini.queries[0], mini.queries[2]] and set(queries.qrels) == set(queries.query_ids)
+    corpus = subset_corpus(mini, range(0, len(mini.docs), 2))
+    assert corpus.docs == mini.docs[::2]
+    assert all(d in set(corpus.doc_ids) for rels in corpus.qrels.values() for d in rels)
+    assert set(corpus.qrels) == set(corpus.query_ids) and len(corpus.queries) < len(mini.queries)
+
+
+def test_sample_corpus_keeps_every_relevant_document(mini):
+    relevant = {d for rels in mini.qrels.values() for d in rels}
+    smaller, rows = sample_corpus(mini, len(relevant) + 20, seed=0)
+    assert len(smaller.docs) == len(relevant) + 20 == len(rows)
+    assert relevant <= set(smaller.doc_ids) and list(rows) == sorted(rows)
+    assert smaller.docs == [mini.docs[i] for i in rows] and smaller.topics == [mini.topics[i] for i in rows]
+    assert smaller.qrels == mini.qrels and smaller.queries == mini.queries
+    with pytest.raises(ValueError, match=f"n_docs={len(relevant) - 1} must be between {len(relevant)}"):
+        sample_corpus(mini, len(relevant) - 1)
+    with pytest.raises(ValueError, match="n_docs=100000"):
+        sample_corpus(mini, 100_000)
+
+
+def test_the_mini_corpus_has_only_a_test_split():
+    assert load_dataset("mini", "test").name == "mini"
+    with pytest.raises(ValueError, match=r"split='train' has no judgements .* available: \['test'\]"):
+        load_dataset("mini", "train")

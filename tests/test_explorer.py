@@ -16,7 +16,7 @@ from mrl_helpers import PRECISIONS, SEED_QUESTION, bytes_per_vector, evaluate, e
 from mrl_helpers import explorer
 from mrl_helpers.explorer import (
     changed_props, choose_display_mode, metrics_html, nearest, nearest_neighbours, neighbour_preservation,
-    overlap_at_k, results_html, scatter_layout, scatter_trace_count, scatter_traces, slider_dims, subset,
+    overlap_at_k, results_html, scatter_layout, scatter_trace_count, scatter_traces, slider_dims,
 )
 
 
@@ -112,19 +112,6 @@ def test_changed_props_compares_arrays_and_nested_dicts_by_value():
     assert set(changed) == {"x", "marker", "y"}
     assert changed_props({"x": [None]}, {"x": [None]}) == {}
     assert set(changed_props({"x": [1, 2]}, {"x": [1, 2, 3]})) == {"x"}
-
-
-def test_subset_keeps_every_relevant_document(mini):
-    relevant = {d for rels in mini.qrels.values() for d in rels}
-    smaller, rows = subset(mini, len(relevant) + 20, seed=0)
-    assert len(smaller.docs) == len(relevant) + 20 == len(rows)
-    assert relevant <= set(smaller.doc_ids) and list(rows) == sorted(rows)
-    assert smaller.docs == [mini.docs[i] for i in rows] and smaller.topics == [mini.topics[i] for i in rows]
-    assert smaller.qrels == mini.qrels and smaller.queries == mini.queries
-    with pytest.raises(ValueError, match=f"n_docs={len(relevant) - 1} must be between {len(relevant)}"):
-        subset(mini, len(relevant) - 1)
-    with pytest.raises(ValueError, match="n_docs=100000"):
-        subset(mini, 100_000)
 
 
 # --- prepare and explore ----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from mrl_helpers import MINILM, NOMIC, dimension_ladder
 
 
 def test_packaged_model_knows_itself(model):
-    assert model.name == MINILM and model.full_dim == model.st.get_sentence_embedding_dimension() == 384
+    assert model.name == MINILM and model.full_dim == model.st.get_embedding_dimension() == 384
     assert model.matryoshka_dims == (384, 256, 128, 64, 32, 16)
     assert not model.trained_with_mrl and model.prompt("query") == ""
 
