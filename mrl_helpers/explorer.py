@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -355,10 +356,11 @@ def prepare_explorer(
         check_choice(projection, PROJECTIONS, "projections")
     check_k(scifact_docs, "scifact_docs")
     notes: list[str] = []
-    if "scifact" in corpora and not os.environ.get("MRL_DATA_DIR"):
+    local = Path(os.environ.get("MRL_DATA_DIR") or ".") / "scifact"
+    if "scifact" in corpora and not (os.environ.get("MRL_DATA_DIR") and local.is_dir()):
         corpora = [c for c in corpora if c != "scifact"]
-        notes.append("Only the mini corpus: the SciFact subset needs a local copy of SciFact, and MRL_DATA_DIR is not "
-                     "set (make lab and make test set it where ../shared/data has one).")
+        notes.append("Only the mini corpus: the SciFact subset needs a local copy of SciFact in $MRL_DATA_DIR/scifact, "
+                     "and there is none (make lab and make test set MRL_DATA_DIR where ../shared/data has one).")
     if not corpora:
         raise ValueError("corpora is empty after leaving out what is not available: give at least 'mini'")
     loaded = {name: _load_corpus(model, name, scifact_docs, seed) for name in corpora}  # encoding: every core

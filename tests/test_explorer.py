@@ -247,11 +247,15 @@ def test_prepare_refuses_unknown_names(model):
         prepare_explorer(model, projections=("tsne",))
 
 
-def test_without_mrl_data_dir_only_the_mini_corpus_is_offered_and_why(model, monkeypatch):
-    monkeypatch.delenv("MRL_DATA_DIR", raising=False)
+@pytest.mark.parametrize("data_dir", [None, "an empty folder"])
+def test_without_a_local_scifact_only_the_mini_corpus_is_offered_and_why(model, monkeypatch, tmp_path, data_dir):
+    if data_dir is None:
+        monkeypatch.delenv("MRL_DATA_DIR", raising=False)
+    else:
+        monkeypatch.setenv("MRL_DATA_DIR", str(tmp_path))
     monkeypatch.setattr(explorer, "umap_2d", fake_umap)
     s = prepare_explorer(model, projections=("PCA", "UMAP"), every_dim=False, progress=False)
-    assert list(s.corpora) == ["mini"] and "MRL_DATA_DIR is not set" in s.notes[0]
+    assert list(s.corpora) == ["mini"] and "needs a local copy of SciFact in $MRL_DATA_DIR/scifact" in s.notes[0]
     with pytest.raises(ValueError, match="projection='first two' is not one of 'PCA', 'UMAP'"):
         explore(s, SEED_QUESTION, 64, projection="first two")
 

@@ -48,3 +48,18 @@ def test_notebook_is_stripped_and_imports_the_package(path):
     assert "from mrl_helpers import" in source
     assert "sys.path" not in source
     assert re.match(r"\d\d_[a-z0-9_]+\.ipynb$", path.name)
+
+
+def test_links_to_the_repository_all_name_the_one_in_pyproject():
+    repo = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+    owner_name = repo.removeprefix("https://github.com/")
+    readme = (ROOT / "README.md").read_text()
+    named = set(re.findall(r"(?:github\.com|/gh|google\.com/github)/([\w.-]+/[\w.-]+?)(?:\.git)?(?=[/\"\s)])", readme))
+    for path in NOTEBOOKS:
+        source = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
+        installs = re.findall(r"%pip install -q \"mrl-lab @ git\+https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?\"", source)
+        assert len(installs) == 1, f"{path.name}: one Colab install line"
+        named |= set(installs)
+    assert named == {owner_name}, "change the repository in pyproject.toml, then everywhere in one sweep"
+    colab = re.findall(r"colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/main/notebooks/([\w]+\.ipynb)", readme)
+    assert sorted(colab) == [p.name for p in NOTEBOOKS], "one Colab link per notebook"
