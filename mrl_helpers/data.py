@@ -55,7 +55,7 @@ class Dataset:
 
 
 def subset_queries(dataset: Dataset, keep: Sequence[int] | np.ndarray) -> Dataset:
-    """The same corpus with only the queries at positions `keep` (and their judgements) (notebooks 06, 07)."""
+    """The same corpus with only the queries at positions `keep` (and their judgements) (notebook 07)."""
     keep = [int(i) for i in keep]
     if not keep:
         raise ValueError("keep is empty: a dataset needs at least one query")
@@ -65,7 +65,8 @@ def subset_queries(dataset: Dataset, keep: Sequence[int] | np.ndarray) -> Datase
 
 
 def subset_corpus(dataset: Dataset, keep: Sequence[int] | np.ndarray) -> Dataset:
-    """The same queries with only the documents at positions `keep` (judgements of the others dropped) (notebooks 06, 07)."""
+    """Only the documents at positions `keep`, their judgements, and the queries still with a relevant one (notebook 07).
+    """
     keep = sorted({int(j) for j in keep})
     if not keep:
         raise ValueError("keep is empty: a corpus needs at least one document")
@@ -83,10 +84,10 @@ def subset_corpus(dataset: Dataset, keep: Sequence[int] | np.ndarray) -> Dataset
 
 
 def sample_corpus(dataset: Dataset, n_docs: int, seed: int = 0) -> tuple[Dataset, np.ndarray]:
-    """`dataset` cut down to `n_docs` documents: every document relevant to one of its queries, plus random others.
+    """`dataset` cut down to `n_docs` documents: every document relevant to a query, plus random others (notebook 06).
 
-    Returns the smaller dataset (same queries and judgements) and the positions of its documents
-    in the full one, so that the full corpus's cached embeddings can be sliced instead of re-encoded.
+    Returns the smaller dataset (the same queries: each keeps its relevant documents) and the positions
+    of its documents in the full one, so that the full corpus's cached embeddings can be sliced instead of re-encoded.
     """
     n_docs = check_k(n_docs, "n_docs")
     relevant = {d for rels in dataset.qrels.values() for d, r in rels.items() if r > 0}

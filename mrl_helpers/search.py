@@ -12,7 +12,7 @@ Index = faiss.IndexFlatIP | faiss.IndexBinaryFlat
 # faiss scores a float batch one query at a time, or with BLAS matrix products when n_queries * d reaches
 # faiss.cvar.distance_compute_blas_threshold (128,000 by default). Counting d means truncated vectors miss
 # BLAS: 1000 queries at 64 dimensions take the loop and are as slow as at 384. Measured here: from 20
-# queries BLAS wins at every dimension; for one query over 1 M vectors it is 2.7x slower (notebooks 04, 08).
+# queries BLAS wins at every dimension; for one query over 1 M vectors it is 2.6x slower (notebooks 04, 08).
 BLAS_MIN_QUERIES = 20
 # IndexBinaryFlat keeps the best k in a heap (faiss's default), or counts how many codes sit at each
 # distance (use_heap=False), a pass whose cost does not grow with k: 4x faster at k = 4,000 here, faster
