@@ -356,8 +356,8 @@ def prepare_explorer(
         check_choice(projection, PROJECTIONS, "projections")
     check_k(scifact_docs, "scifact_docs")
     notes: list[str] = []
-    local = Path(os.environ.get("MRL_DATA_DIR") or ".") / "scifact"
-    if "scifact" in corpora and not (os.environ.get("MRL_DATA_DIR") and local.is_dir()):
+    data_dir = os.environ.get("MRL_DATA_DIR")
+    if "scifact" in corpora and not (data_dir and (Path(data_dir) / "scifact").is_dir()):
         corpora = [c for c in corpora if c != "scifact"]
         notes.append("Only the mini corpus: the SciFact subset needs a local copy of SciFact in $MRL_DATA_DIR/scifact, "
                      "and there is none (make lab and make test set MRL_DATA_DIR where ../shared/data has one).")
