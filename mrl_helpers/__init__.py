@@ -18,7 +18,7 @@ from .models import MINILM, NOMIC, EmbeddingModel, dimension_ladder, load_model
 from .pooling import POOLING_MODES, PoolingMode, pool
 from .quantization import binarize, calibrate_int8, dequantize_int8, quantize_int8, unpack_signs
 from .search import BLAS_MIN_QUERIES, binary_index, float_index, funnel_search, rescore, search
-from .speed import format_bytes, gaussian_like, median_seconds
+from .speed import format_bytes, gaussian_like, median_seconds, synthetic_corpus
 
 __all__ = [
     "METHODS", "MatryoshkaAdapter", "Method", "finetune_matryoshka", "fit_pca_rotation", "prepare_method",
@@ -36,5 +36,5 @@ __all__ = [
     "POOLING_MODES", "PoolingMode", "pool",
     "binarize", "calibrate_int8", "dequantize_int8", "quantize_int8", "unpack_signs",
     "BLAS_MIN_QUERIES", "binary_index", "float_index", "funnel_search", "rescore", "search",
-    "format_bytes", "gaussian_like", "median_seconds",
+    "format_bytes", "gaussian_like", "median_seconds", "synthetic_corpus",
 ]

@@ -29,7 +29,7 @@ from .checks import check_choice, check_embeddings, check_k
 from .embedding import truncate
 from .quantization import binarize, calibrate_int8, quantize_int8
 from .search import BLAS_MIN_QUERIES, binary_index, float_index, funnel_search, search
-from .speed import gaussian_like, median_seconds
+from .speed import gaussian_like, median_seconds, synthetic_corpus
 
 SCHEMA_VERSION = 1
 # FAISS has a specialised Hamming kernel only for codes of these sizes in bytes
@@ -499,20 +499,6 @@ def measure_all(prepared: dict[Config, Prepared], exact: np.ndarray, settings: B
     return rows
 
 
-def synthetic_corpus(real: np.ndarray, n: int, seed: int = 0, chunk: int = 50_000) -> np.ndarray:
-    """`n` vectors from `gaussian_like(real)`, drawn `chunk` at a time to keep memory small.
-
-    Chunk i uses seed 1000·seed + i + 1 (queries use 1000·seed), so a corpus of n vectors is the
-    first n of any larger one drawn with the same seed.
-    """
-    n = check_k(n, "n")
-    out = np.empty((n, real.shape[1]), dtype=np.float32)
-    for i, start in enumerate(range(0, n, chunk)):
-        stop = min(n, start + chunk)
-        out[start:stop] = gaussian_like(real, stop - start, seed=1000 * seed + i + 1)
-    return out
-
-
 # ---------------------------------------------------------------------------------------------
 # The run
 
@@ -635,5 +621,5 @@ __all__ = [
     "FAISS_BLAS_THRESHOLD", "FAST_CODE_BYTES", "SCHEMA_VERSION", "BenchSettings", "Config", "blas_effect",
     "configurations", "faiss_rule_min_queries", "fast_code_bytes", "funnel_fits", "int8_index", "load_average",
     "machine_info", "machine_name", "memory_bandwidth", "numpy_search", "pad_codes", "prepare", "recall_at_k",
-    "run_bench", "synthetic_corpus", "threads",
+    "run_bench", "threads",
 ]

@@ -1,4 +1,4 @@
-"""Measure speed at scale: synthetic corpora shaped like real embeddings, and timing (notebooks 04 and 05)."""
+"""Measure speed at scale: synthetic corpora shaped like real embeddings, and timing (notebooks 04, 05 and 08)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,20 @@ def gaussian_like(emb: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     with threadpool_limits(1):  # BLAS threads on a small eigendecomposition mostly wait: 40x slower on a busy machine
         samples = rng.multivariate_normal(emb.mean(axis=0), np.cov(emb, rowvar=False), size=n, method="eigh")
     return normalize(samples.astype(np.float32))
+
+
+def synthetic_corpus(real: np.ndarray, n: int, seed: int = 0, chunk: int = 50_000) -> np.ndarray:
+    """`n` vectors from `gaussian_like(real)`, drawn `chunk` at a time to keep memory small (notebooks 04 and 08).
+
+    Chunk i uses seed 1000·seed + i + 1, leaving 1000·seed for queries (`run_bench` draws them so), and
+    a corpus of n vectors is the first n of any larger one drawn with the same seed and chunk.
+    """
+    n = check_k(n, "n")
+    out = np.empty((n, real.shape[1]), dtype=np.float32)
+    for i, start in enumerate(range(0, n, chunk)):
+        stop = min(n, start + chunk)
+        out[start:stop] = gaussian_like(real, stop - start, seed=1000 * seed + i + 1)
+    return out
 
 
 def median_seconds(fn: Callable[[], object], repeats: int = 20, warmup: int = 2) -> float:

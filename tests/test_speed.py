@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from conftest import unit_rows
 
-from mrl_helpers import format_bytes, gaussian_like, median_seconds
+from mrl_helpers import format_bytes, gaussian_like, median_seconds, synthetic_corpus
 
 
 def test_gaussian_like_keeps_the_covariance_of_real_embeddings(rng):
@@ -31,3 +31,11 @@ def test_median_seconds_counts_only_the_timed_calls():
                                               (384 * 4 * 10**8, "153.6 GB"), (2 * 10**15, "2,000.0 TB")])
 def test_format_bytes(nbytes, text):
     assert format_bytes(nbytes) == text
+
+
+def test_synthetic_corpus_is_gaussian_like_drawn_in_chunks(rng):
+    real = unit_rows(rng, 300, 16)
+    corpus = synthetic_corpus(real, 25, seed=2, chunk=10)
+    assert corpus.shape == (25, 16) and corpus.dtype == np.float32
+    np.testing.assert_array_equal(corpus[10:20], gaussian_like(real, 10, seed=2002))  # chunk 1: seed 1000·2 + 1 + 1
+    np.testing.assert_array_equal(synthetic_corpus(real, 40, seed=2, chunk=10)[:25], corpus)  # a prefix of a larger one
