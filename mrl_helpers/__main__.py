@@ -1,4 +1,4 @@
-"""Command line: `python -m mrl_helpers tour`, `python -m mrl_helpers eval ...` and `python -m mrl_helpers bench ...`."""
+"""Command line: `python -m mrl_helpers tour`, `eval ...`, `bench ...` and `build-head`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from .adapters import METHODS, prepare_method
 from .data import SEED_ANSWER, SEED_PASSAGES, SEED_QUESTION, load_dataset
 from .embedding import encode
 from .evaluation import PRECISIONS, bytes_per_vector, evaluate, retrieve
+from .head import build_head
 from .models import load_model
 
 
@@ -37,7 +38,7 @@ def tour(model_name: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mrl_helpers", description=__doc__)
-    parser.add_argument("--model", default="auto", help="auto (default), nomic, minilm or a model name")
+    parser.add_argument("--model", default="auto", help="auto (default), nomic, minilm-mrl, minilm or a model name")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("tour", help="the seed example at every Matryoshka dimension, float and binary")
     ev = commands.add_parser("eval", help="nDCG@10, recall@10/100 and bytes per vector per setting")
@@ -53,7 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--train-split", default="train", help="split whose judgements adapter+train and finetune learn from")
     ev.add_argument("--finetune-steps", type=int, default=30, help="training steps for --method finetune")
     bench_report.add_arguments(commands.add_parser("bench", help="speed, memory and recall at scale, against float32 flat"))
+    commands.add_parser("build-head", help="rebuild the offline Matryoshka model's head from SciFact's corpus texts, "
+                                           "then print its figures (data/README.md)")
     args = parser.parse_args(argv)
+    if args.command == "build-head":
+        build_head()
+        return 0
     if args.command == "tour":
         tour(args.model)
         return 0

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .bench import PADDINGS, PEERS, SCAN_PRECISIONS, SCHEMA_VERSION, BenchSettings, load_average, machine_name, run_bench
+from .data import packaged_data
 from .speed import format_bytes
 
 _ROW_KEYS = {
@@ -69,10 +70,8 @@ def _json_default(value: object) -> object:
 
 
 def results_dir() -> Path:
-    """Where the committed full-run results live: inside the installed package, or `data/bench` in a clone."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "data" / "bench"
-    return packaged if packaged.exists() else here.parent / "data" / "bench"
+    """Where the committed full-run results live, `data/bench`."""
+    return packaged_data("bench")
 
 
 def load_results(path: str | Path | None = None) -> dict[str, object]:

@@ -137,11 +137,16 @@ def read_beir_folder(folder: Path, name: str, split: str = "test") -> Dataset:
     )
 
 
-def mini_dir() -> Path:
-    """The project's mini corpus: inside the installed package, or `data/mini` in a clone of the repo."""
+def packaged_data(name: str) -> Path:
+    """A folder the project ships, `data/<name>`: inside the installed package, or in a clone of the repo."""
     here = Path(__file__).resolve().parent
-    packaged = here / "data" / "mini"
-    return packaged if packaged.exists() else here.parent / "data" / "mini"
+    packaged = here / "data" / name
+    return packaged if packaged.exists() else here.parent / "data" / name
+
+
+def mini_dir() -> Path:
+    """The project's mini corpus, `data/mini`."""
+    return packaged_data("mini")
 
 
 def load_mini(split: str = "test") -> Dataset:

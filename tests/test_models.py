@@ -2,6 +2,7 @@ import pytest
 
 import mrl_helpers.models as models
 from mrl_helpers import MINILM, NOMIC, dimension_ladder
+from mrl_helpers.models import MINILM_MRL
 
 
 def test_packaged_model_knows_itself(model):
@@ -25,11 +26,11 @@ def no_network(monkeypatch):
     monkeypatch.delenv("MRL_MODEL", raising=False)
 
 
-def test_auto_offline_without_cache_picks_minilm_without_network(no_network, monkeypatch):
+def test_auto_offline_without_cache_picks_the_packaged_matryoshka_model_without_network(no_network, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr(models, "_nomic_is_cached", lambda: False)
     name, why = models.choose_model("auto")
-    assert name == MINILM and "not reachable" in why
+    assert name == MINILM_MRL and "not reachable" in why
 
 
 def test_auto_picks_nomic_when_cached(no_network, monkeypatch):
