@@ -342,6 +342,8 @@ def test_explorer_in_a_real_browser(lab, capsys):
             page.wait_for_selector(".mrl-explorer", state="attached")
             page.locator(".mrl-explorer").scroll_into_view_if_needed()
             page.wait_for_function("() => document.querySelector('.mrl-plot .js-plotly-plot .scatterlayer .point')")
+            # JupyterLab may not lay out cells off screen yet: wait until the results are drawn, not only the plot
+            page.wait_for_function("() => document.querySelector('.mrl-results')?.innerText.trim().length > 0")
             reloaded = read(page)
             assert reloaded["plot"]["query"] == typed["plot"]["query"] and reloaded["results"] == typed["results"]
             assert reloaded["plot"]["docs_x"] == typed["plot"]["docs_x"]
