@@ -14,7 +14,7 @@ from .embedding import cache_dir, encode, layer_norm, normalize, truncate
 from .evaluation import PRECISIONS, Precision, bytes_per_vector, evaluate, make_searcher, ndcg_of, retrieve
 from .explorer import PROJECTIONS, Exploration, ExplorerState, Projection, explore, prepare_explorer
 from .metrics import Qrels, Run, mrr, ndcg, recall, to_run
-from .models import MINILM, NOMIC, EmbeddingModel, dimension_ladder, load_model
+from .models import MINILM, MINILM_MRL, NOMIC, EmbeddingModel, dimension_ladder, load_model
 from .pooling import POOLING_MODES, PoolingMode, pool
 from .quantization import binarize, calibrate_int8, dequantize_int8, quantize_int8, unpack_signs
 from .search import BLAS_MIN_QUERIES, binary_index, float_index, funnel_search, rescore, search
@@ -32,7 +32,7 @@ __all__ = [
     "PRECISIONS", "Precision", "bytes_per_vector", "evaluate", "make_searcher", "ndcg_of", "retrieve",
     "PROJECTIONS", "Exploration", "ExplorerState", "Projection", "explore", "prepare_explorer",
     "Qrels", "Run", "mrr", "ndcg", "recall", "to_run",
-    "MINILM", "NOMIC", "EmbeddingModel", "dimension_ladder", "load_model",
+    "MINILM", "MINILM_MRL", "NOMIC", "EmbeddingModel", "dimension_ladder", "load_model",
     "POOLING_MODES", "PoolingMode", "pool",
     "binarize", "calibrate_int8", "dequantize_int8", "quantize_int8", "unpack_signs",
     "BLAS_MIN_QUERIES", "binary_index", "float_index", "funnel_search", "rescore", "search",

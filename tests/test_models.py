@@ -63,5 +63,17 @@ def test_load_model_says_which_model_and_why(capsys, monkeypatch):
     models.load_model("auto")
     assert capsys.readouterr().out.strip() == (
         "Model: sentence-transformers/all-MiniLM-L6-v2 (384 dimensions, not trained with Matryoshka loss); "
-        "forced by MRL_MODEL."
+        "forced by MRL_MODEL; on cpu."
     )
+
+
+def test_device_is_the_gpu_where_there_is_one(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert models.pick_device() == "cpu"
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert models.pick_device() == "mps"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert models.pick_device() == "cuda"
