@@ -32,7 +32,7 @@ import numpy as np
 
 from .checks import check_choice, check_dim, check_embeddings, check_k
 from .data import Dataset
-from .embedding import cache_dir, normalize
+from .embedding import cache_dir, library_versions, normalize
 from .models import EmbeddingModel, dimension_ladder
 
 AdapterKind = Literal["linear", "residual"]
@@ -260,7 +260,8 @@ def train_matryoshka_adapter(
     )
     if settings.corpus_weight <= 0 and settings.pairs_weight <= 0:
         raise ValueError("nothing to train on: corpus_weight is 0 and no labelled pairs (query_emb, pairs) were given")
-    key = hashlib.sha256(json.dumps({"version": TRAINING_VERSION, **settings.__dict__}, sort_keys=True).encode()
+    key = hashlib.sha256(json.dumps({"version": TRAINING_VERSION, "libraries": library_versions(), **settings.__dict__},
+                                    sort_keys=True).encode()
                          + _fingerprint(docs, queries, pairs).encode()).hexdigest()[:24]
     path = cache_dir() / "adapters" / f"adapter-{key}.pt"
     if cache and path.exists():
@@ -406,7 +407,7 @@ def finetune_matryoshka(
     )
     pairs = relevant_pairs(train)
     texts = [(train.queries[i], train.docs[j]) for i, j in pairs]
-    described = {"version": TRAINING_VERSION, "model": model.name, **settings.__dict__}
+    described = {"version": TRAINING_VERSION, "libraries": library_versions(), "model": model.name, **settings.__dict__}
     key = hashlib.sha256(json.dumps(described, sort_keys=True).encode()
                          + "\x1f".join(q + "\x1e" + d for q, d in texts).encode()).hexdigest()[:24]
     folder = cache_dir() / "finetuned"

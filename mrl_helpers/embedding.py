@@ -17,6 +17,16 @@ def cache_dir() -> Path:
     return Path(os.environ.get("MRL_CACHE_DIR", Path.home() / ".cache" / "matryoshka-lab"))
 
 
+def library_versions() -> str:
+    """The versions that decide what a cached embedding or trained weight holds; part of every cache key.
+
+    A file written with one version of sentence-transformers, transformers or torch is never read by another.
+    """
+    from importlib.metadata import version
+
+    return ", ".join(f"{name} {version(name)}" for name in ("sentence-transformers", "transformers", "torch"))
+
+
 def normalize(emb: np.ndarray) -> np.ndarray:
     """Scale each row to unit L2 length, so that inner product = cosine similarity (notebook 02)."""
     norms = np.linalg.norm(emb, axis=1, keepdims=True)
@@ -42,7 +52,7 @@ def encode(
     """Embed `texts` at full dimension with the model's task prompt; unit-length float32 rows (notebook 02).
 
     For nomic the rows go through `layer_norm` first, as its model card does. With `cache=True`
-    the result is saved under `cache_dir()`, keyed by model, prompt and a hash of the texts, so a
+    the result is saved under `cache_dir()`, keyed by model, library versions, prompt and the texts, so a
     re-run does not re-encode. The progress bar shows for more than 100 texts unless told otherwise.
     A model that is a linear head on another (the offline Matryoshka model) encodes with that model,
     cached, then applies its head: the same numbers as its `st.encode`, without a second pass.
@@ -53,7 +63,8 @@ def encode(
         return normalize(base @ model.head.T)
     texts = check_texts(texts)
     prompt = model.prompt(prompt_name)
-    key = hashlib.sha256("\x1f".join([model.name, prompt, *texts]).encode()).hexdigest()[:24]
+    key = hashlib.sha256("\x1f".join([model.name, model.revision, library_versions(), prompt, *texts]).encode())
+    key = key.hexdigest()[:24]
     path = cache_dir() / f"{model.name.replace('/', '__')}-{prompt_name}-{key}.npy"
     if cache and path.exists():
         return np.load(path)

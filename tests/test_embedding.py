@@ -3,6 +3,7 @@ import pytest
 import torch
 from sentence_transformers import SentenceTransformer
 
+import mrl_helpers.embedding as embedding
 from mrl_helpers import encode, layer_norm, truncate
 from mrl_helpers.models import EmbeddingModel
 
@@ -38,6 +39,9 @@ def test_corpus_embeddings_are_cached_on_disk(model, tmp_path, monkeypatch):
     np.testing.assert_array_equal(encode(model, TEXTS, "document"), first)
     with pytest.raises(AssertionError):  # other texts: a new key, so a real encode
         encode(model, [*TEXTS, "one more"], "document")
+    monkeypatch.setattr(embedding, "library_versions", lambda: "sentence-transformers 3.0.0, transformers 4.41.0, torch 2.1.0")
+    with pytest.raises(AssertionError):  # written by other library versions: never read, encoded again
+        encode(model, TEXTS, "document")
 
 
 def test_layer_norm_equals_torch(rng):
