@@ -12,7 +12,7 @@ export MRL_CACHE_DIR ?= $(abspath .cache)
 $(VENV)/installed: pyproject.toml requirements-lock.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements-lock.txt -e ".[lab,test]"
+	$(PY) -m pip install --quiet -c requirements-lock.txt -e ".[lab,test,db]"
 	touch $@
 
 lab: $(VENV)/installed
