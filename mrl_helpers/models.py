@@ -179,17 +179,24 @@ def load_model(name: str = "auto") -> EmbeddingModel:
     The offline model ("minilm-mrl") is the packaged all-MiniLM-L6-v2 plus a linear head trained with
     Matryoshka loss (`mrl_helpers.head`); plain all-MiniLM-L6-v2 ("minilm") stays available for the contrast.
     `name` is "auto", a model name or an alias ("nomic", "minilm", "minilm-mrl"). With "auto", the environment
-    variable `MRL_MODEL` forces a choice; with `HF_HUB_OFFLINE=1` no network call is made.
+    variable `MRL_MODEL` forces a choice; with `HF_HUB_OFFLINE=1` no network call is made. If "auto" picks
+    nomic and it does not load (a download cut off or timed out), the offline model is used instead.
     Prints one line saying which model is in use, why, and where it runs: a CUDA GPU or Apple's MPS when
     there is one (`pick_device`), otherwise the CPU.
     """
     from transformers.utils import logging as transformers_logging
 
+    automatic = name == "auto" and not os.environ.get("MRL_MODEL")
     name, why = choose_model(name)
     bars_were_on = transformers_logging.is_progress_bar_enabled()
     transformers_logging.disable_progress_bar()  # its "Loading weights" bar is noise in a lesson
     try:
         model = _build(name, why, pick_device())
+    except OSError as err:  # the hub answered, then a download broke off or timed out: fall back, unless asked for
+        if not automatic or name != NOMIC:
+            raise
+        why = f"{NOMIC} did not load ({str(err).splitlines()[0][:160]}), so the packaged Matryoshka model is used"
+        model = _build(MINILM_MRL, why, pick_device())
     finally:
         if bars_were_on:
             transformers_logging.enable_progress_bar()

@@ -77,3 +77,16 @@ def test_device_is_the_gpu_where_there_is_one(monkeypatch):
     assert models.pick_device() == "mps"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert models.pick_device() == "cuda"
+
+
+def test_auto_falls_back_when_nomic_does_not_load(no_network, monkeypatch, capsys):
+    monkeypatch.setattr(models, "choose_model", lambda name: (NOMIC, "the Hugging Face hub answers"))
+
+    def cut_off(device="cpu"):
+        raise OSError("Consistency check failed: file should be of size 547 MB but has size 12 MB")
+
+    monkeypatch.setattr(models, "_load_nomic", cut_off)
+    model = models.load_model("auto")
+    assert model.name == MINILM_MRL and "did not load (Consistency check failed" in capsys.readouterr().out
+    with pytest.raises(OSError, match="Consistency check failed"):  # asked for by name: no silent substitute
+        models.load_model("nomic")
