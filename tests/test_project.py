@@ -1,7 +1,10 @@
 """The project's own rules: environments in step, notebooks stripped and importing the package properly."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -63,3 +66,13 @@ def test_links_to_the_repository_all_name_the_one_in_pyproject():
     assert named == {owner_name}, "change the repository in pyproject.toml, then everywhere in one sweep"
     colab = re.findall(r"colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/main/notebooks/([\w]+\.ipynb)", readme)
     assert sorted(colab) == [p.name for p in NOTEBOOKS], "one Colab link per notebook"
+
+
+def test_binders_postbuild_runs(tmp_path):
+    """Binder runs postBuild once when it builds the image; here it runs offline, with this environment's python."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "MRL_CACHE_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    if not os.environ.get("MRL_DATA_DIR"):
+        pytest.skip("MRL_DATA_DIR is not set: postBuild would download SciFact")
+    done = subprocess.run(["bash", str(ROOT / "postBuild")], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
