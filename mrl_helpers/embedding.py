@@ -52,7 +52,7 @@ def encode(
     """Embed `texts` at full dimension with the model's task prompt; unit-length float32 rows (notebook 02).
 
     For nomic the rows go through `layer_norm` first, as its model card does. With `cache=True`
-    the result is saved under `cache_dir()`, keyed by model, library versions, prompt and the texts, so a
+    the result is saved under `cache_dir()`, keyed by model, library versions, sequence length, prompt and texts, so a
     re-run does not re-encode. The progress bar shows for more than 100 texts unless told otherwise.
     A model that is a linear head on another (the offline Matryoshka model) encodes with that model,
     cached, then applies its head: the same numbers as its `st.encode`, without a second pass.
@@ -63,7 +63,8 @@ def encode(
         return normalize(base @ model.head.T)
     texts = check_texts(texts)
     prompt = model.prompt(prompt_name)
-    key = hashlib.sha256("\x1f".join([model.name, model.revision, library_versions(), prompt, *texts]).encode())
+    described = [model.name, model.revision, library_versions(), str(model.st.max_seq_length), prompt]
+    key = hashlib.sha256("\x1f".join([*described, *texts]).encode())
     key = key.hexdigest()[:24]
     path = cache_dir() / f"{model.name.replace('/', '__')}-{prompt_name}-{key}.npy"
     if cache and path.exists():

@@ -39,6 +39,11 @@ def test_corpus_embeddings_are_cached_on_disk(model, tmp_path, monkeypatch):
     np.testing.assert_array_equal(encode(model, TEXTS, "document"), first)
     with pytest.raises(AssertionError):  # other texts: a new key, so a real encode
         encode(model, [*TEXTS, "one more"], "document")
+    length = model.st.max_seq_length
+    monkeypatch.setattr(model.st, "max_seq_length", 128)
+    with pytest.raises(AssertionError):  # another sequence length: other vectors, encoded again
+        encode(model, TEXTS, "document")
+    monkeypatch.setattr(model.st, "max_seq_length", length)
     monkeypatch.setattr(embedding, "library_versions", lambda: "sentence-transformers 3.0.0, transformers 4.41.0, torch 2.1.0")
     with pytest.raises(AssertionError):  # written by other library versions: never read, encoded again
         encode(model, TEXTS, "document")
