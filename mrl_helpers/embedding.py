@@ -46,7 +46,7 @@ def encode(
     prompt_name: str = "document",
     *,
     cache: bool = True,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     show_progress_bar: bool | None = None,
 ) -> np.ndarray:
     """Embed `texts` at full dimension with the model's task prompt; unit-length float32 rows (notebook 02).
@@ -54,6 +54,7 @@ def encode(
     For nomic the rows go through `layer_norm` first, as its model card does. With `cache=True`
     the result is saved under `cache_dir()`, keyed by model, library versions, sequence length, prompt and texts, so a
     re-run does not re-encode. The progress bar shows for more than 100 texts unless told otherwise.
+    `batch_size` defaults to the model's (8 for nomic on a CPU, to keep memory within Binder's 2 GB; else 32).
     A model that is a linear head on another (the offline Matryoshka model) encodes with that model,
     cached, then applies its head: the same numbers as its `st.encode`, without a second pass.
     """
@@ -70,7 +71,7 @@ def encode(
     if cache and path.exists():
         return np.load(path)
     emb = model.st.encode(
-        texts, prompt=prompt, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=False,
+        texts, prompt=prompt, batch_size=batch_size or model.batch_size, convert_to_numpy=True, normalize_embeddings=False,
         show_progress_bar=len(texts) > 100 if show_progress_bar is None else show_progress_bar,
     )
     if model.layer_norm:

