@@ -93,12 +93,12 @@ def head_report(models: dict[str, EmbeddingModel], datasets: list[Dataset],
     return pd.DataFrame(rows)
 
 
-def build_head(folder: str | Path | None = None) -> str:
-    """`python -m mrl_helpers build-head`: train the head on SciFact's corpus, save it, print its figures."""
+def build_head() -> str:
+    """`python -m mrl_helpers build-head`: train the head on SciFact's corpus, save it to `head_dir()`, print its figures."""
     plain = load_model("minilm")
     scifact = load_beir("scifact", "test")
     adapter = train_head(plain, corpus_only(scifact), cache=False)
-    folder = Path(folder or head_dir())
+    folder = head_dir()
     digest = save_head(adapter, folder)
     (folder / "training.json").write_text(json.dumps(
         {"recipe": {**RECIPE, "dims": list(RECIPE["dims"])}, "texts": "SciFact corpus: 5,183 titles and abstracts",
