@@ -23,7 +23,7 @@ from .adapters import MatryoshkaAdapter, train_matryoshka_adapter
 from .data import Dataset, load_beir, load_mini
 from .embedding import encode
 from .evaluation import ndcg_of, retrieve
-from .models import MINILM_MRL_DIMS, EmbeddingModel, head_dir, load_model
+from .models import MINILM_MRL_DIMS, EmbeddingModel, head_dir, load_model, st_modules
 
 # The recipe of the shipped head (data/README.md): train_matryoshka_adapter's settings.
 RECIPE = {"kind": "linear", "dims": MINILM_MRL_DIMS, "steps": 600, "seed": 0}
@@ -55,10 +55,8 @@ def train_head(base: EmbeddingModel, corpus: Dataset, *, cache: bool = True, **s
 def save_head(adapter: MatryoshkaAdapter, folder: str | Path) -> str:
     """Save the trained map as a sentence-transformers `Dense` module in `folder`; returns its weights' SHA-256."""
     import torch
-    try:  # sentence-transformers >= 6
-        from sentence_transformers.sentence_transformer.modules import Dense
-    except ImportError:
-        from sentence_transformers.models import Dense
+
+    (Dense,) = st_modules("Dense")
 
     if adapter.settings.kind != "linear":
         raise ValueError(f"adapter kind={adapter.settings.kind!r}: only a 'linear' adapter is a Dense module")

@@ -160,17 +160,23 @@ def _build(name: str, why: str, device: str) -> EmbeddingModel:
     )
     if name == MINILM:
         return minilm
-    try:  # sentence-transformers >= 6
-        from sentence_transformers.sentence_transformer.modules import Dense, Normalize
-    except ImportError:
-        from sentence_transformers.models import Dense, Normalize
-    head = Dense.load(str(head_dir()))
+    dense, normalize = st_modules("Dense", "Normalize")
+    head = dense.load(str(head_dir()))
     return EmbeddingModel(
         name=MINILM_MRL, full_dim=384, matryoshka_dims=MINILM_MRL_DIMS, prompts=minilm.prompts,
         trained_with_mrl=True, layer_norm=False, reason=why,
-        st=SentenceTransformer(modules=[*st, head, Normalize()], device=device),
+        st=SentenceTransformer(modules=[*st, head, normalize()], device=device),
         base=minilm, head=head.linear.weight.detach().cpu().numpy().copy(),
     )
+
+
+def st_modules(*names: str) -> tuple:
+    """sentence-transformers module classes by name (`Dense`, `Normalize`, ...), wherever this version keeps them."""
+    try:  # sentence-transformers >= 6
+        from sentence_transformers.sentence_transformer import modules
+    except ImportError:  # 3.x to 5.x, e.g. on Colab
+        from sentence_transformers import models as modules
+    return tuple(getattr(modules, name) for name in names)
 
 
 def head_dir() -> Path:

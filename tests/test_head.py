@@ -10,7 +10,7 @@ import pytest
 
 from mrl_helpers import binarize, encode, load_mini, truncate
 from mrl_helpers.head import RECIPE, WEIGHTS, corpus_only, head_report, save_head, train_head
-from mrl_helpers.models import MINILM_MRL, head_dir, load_model
+from mrl_helpers.models import MINILM_MRL, head_dir, load_model, st_modules
 
 QUICK = {"steps": 30, "pool_size": 128, "batch_size": 32}  # the mechanics, in about a second
 
@@ -63,10 +63,7 @@ def test_same_seed_same_head_other_seed_other_head(model, mini):
 
 
 def test_saved_head_is_the_trained_map(model, mini, tmp_path):
-    try:
-        from sentence_transformers.sentence_transformer.modules import Dense
-    except ImportError:
-        from sentence_transformers.models import Dense
+    (Dense,) = st_modules("Dense")
     adapter = train_head(model, corpus_only(mini), cache=False, **QUICK)
     save_head(adapter, tmp_path)
     dense = Dense.load(str(tmp_path))

@@ -3,11 +3,9 @@ import pytest
 import torch
 
 from mrl_helpers import POOLING_MODES, pool
+from mrl_helpers.models import st_modules
 
-try:  # sentence-transformers >= 6 (where `sentence_transformers.models` is a deprecated alias)
-    from sentence_transformers.sentence_transformer.modules import Pooling
-except ImportError:
-    from sentence_transformers.models import Pooling
+(Pooling,) = st_modules("Pooling")
 
 # Different lengths, so the shorter texts are padded in the batch.
 TEXTS = [
