@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cache import cache_dir
 from .checks import check_choice, check_k
 from .metrics import Qrels
 
@@ -172,8 +173,7 @@ def load_beir(name: str, split: str = "test", data_dir: str | Path | None = None
     """Load a BEIR dataset (e.g. "scifact") (notebook 03).
 
     Reads `data_dir/name`, else `$MRL_DATA_DIR/name` (a gzipped corpus too). With neither set,
-    it downloads from the official BEIR location once and caches it under
-    ~/.cache/matryoshka-lab/beir.
+    it downloads from the official BEIR location once and keeps it under `cache_dir() / "beir"`.
     """
     check_choice(name, BEIR_DATASETS, "name")
     root = data_dir or os.environ.get("MRL_DATA_DIR")
@@ -182,7 +182,7 @@ def load_beir(name: str, split: str = "test", data_dir: str | Path | None = None
         if not folder.is_dir():
             raise FileNotFoundError(f"data_dir={str(root)!r} has no folder {name!r}: expected {folder} in BEIR format")
         return read_beir_folder(folder, name, split)
-    cache = Path.home() / ".cache" / "matryoshka-lab" / "beir"
+    cache = cache_dir() / "beir"
     folder = cache / name if (cache / name).is_dir() else _download_beir(name, cache)
     return read_beir_folder(folder, name, split)
 
@@ -195,10 +195,20 @@ def load_dataset(name: str, split: str = "test") -> Dataset:
     return load_beir(name, split)
 
 
-def scifact_or_mini(split: str = "test") -> Dataset:
-    """SciFact where a copy is reachable; otherwise say so in one line and use the mini corpus."""
+def scifact_or_mini(split: str = "test", *, max_docs: int | None = None) -> Dataset:
+    """SciFact where a copy is reachable; otherwise say so in one line and use the mini corpus (notebook 03).
+
+    With `max_docs` (a model's `max_docs`: nomic on a CPU), a larger SciFact is cut to that many documents by
+    `sample_corpus`, every one judged relevant to a query kept, and one printed line says so.
+    """
     try:
-        return load_beir("scifact", split)
+        dataset = load_beir("scifact", split)
     except OSError as err:
         print(f"SciFact is not reachable ({err}); using the mini corpus instead.")
         return load_mini()
+    if max_docs is None or max_docs >= len(dataset.docs):
+        return dataset
+    sample, _ = sample_corpus(dataset, max_docs)
+    print(f"SciFact cut to {len(sample.docs):,} of its {len(dataset.docs):,} abstracts for this model on this device: "
+          f"its {len(sample.queries)} queries keep every abstract judged relevant to them.")
+    return sample

@@ -57,7 +57,7 @@ def make_searcher(doc_emb: np.ndarray, dim: int, precision: Precision = "float32
 
     def run_funnel(queries: np.ndarray, k: int, oversample: int = 4) -> tuple[np.ndarray, np.ndarray]:
         small = truncate(queries, dim)
-        return funnel_search(index, binarize(small), small, docs, k, oversample)
+        return funnel_search(index, binarize(small), small, docs, k, oversample=oversample)
     return run_funnel
 
 
@@ -66,6 +66,7 @@ def retrieve(
     query_emb: np.ndarray,
     dim: int,
     precision: Precision = "float32",
+    *,
     k: int = 10,
     oversample: int = 4,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -76,7 +77,7 @@ def retrieve(
     return make_searcher(doc_emb, dim, precision)(query_emb, k, oversample)
 
 
-def ndcg_of(dataset: Dataset, scores: np.ndarray, ids: np.ndarray, k: int = 10) -> float:
+def ndcg_of(dataset: Dataset, scores: np.ndarray, ids: np.ndarray, *, k: int = 10) -> float:
     """nDCG@k of `search` / `retrieve` output whose rows are `dataset.queries` (notebook 02)."""
     return ndcg(to_run(scores, ids, dataset.query_ids, dataset.doc_ids), dataset.qrels, k)
 
@@ -86,6 +87,7 @@ def evaluate(
     dataset: Dataset,
     dims: Sequence[int] | None = None,
     precisions: Sequence[Precision] = PRECISIONS,
+    *,
     oversample: int = 4,
     transform: Callable[[np.ndarray], np.ndarray] | None = None,
     baseline: EmbeddingModel | None = None,

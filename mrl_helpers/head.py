@@ -13,20 +13,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .adapters import MatryoshkaAdapter, train_matryoshka_adapter
+from .adapters import AdapterSettings, MatryoshkaAdapter, train_matryoshka_adapter
 from .data import Dataset, load_beir, load_mini
 from .embedding import encode
 from .evaluation import ndcg_of, retrieve
 from .models import MINILM_MRL_DIMS, EmbeddingModel, head_dir, load_model, st_modules
 
-# The recipe of the shipped head (data/README.md): train_matryoshka_adapter's settings.
-RECIPE = {"kind": "linear", "dims": MINILM_MRL_DIMS, "steps": 600, "seed": 0}
+# The recipe of the shipped head (data/README.md): AdapterSettings' defaults (a linear map, 600 steps, seed 0)
+# with the head's nested sizes; build_head writes every value of it to training.json.
+RECIPE = AdapterSettings(dims=MINILM_MRL_DIMS)
 WEIGHTS = "model.safetensors"
 
 
@@ -35,11 +36,11 @@ def corpus_only(dataset: Dataset) -> Dataset:
     return replace(dataset, name=f"{dataset.name}-corpus", query_ids=[], queries=[], qrels={})
 
 
-def train_head(base: EmbeddingModel, corpus: Dataset, *, cache: bool = True, **settings) -> MatryoshkaAdapter:
+def train_head(base: EmbeddingModel, corpus: Dataset, *, cache: bool = True, **overrides) -> MatryoshkaAdapter:
     """Train the linear Matryoshka head on `corpus`'s documents and titles (no queries, no judgements).
 
     `corpus` must be a `corpus_only` dataset: one that still carries queries or judgements is refused,
-    so the head never sees which document answers which question. `settings` override `RECIPE`.
+    so the head never sees which document answers which question. `overrides` change fields of `RECIPE`.
     """
     if corpus.queries or corpus.qrels:
         raise ValueError(f"corpus={corpus!r} carries {len(corpus.queries)} queries and {len(corpus.qrels)} "
@@ -49,7 +50,7 @@ def train_head(base: EmbeddingModel, corpus: Dataset, *, cache: bool = True, **s
     docs = encode(base, corpus.docs, "document")
     titles = encode(base, corpus.titles, "query")
     own_document = np.repeat(np.arange(len(corpus.docs))[:, None], 2, axis=1)  # title i -> document i
-    return train_matryoshka_adapter(docs, titles, own_document, cache=cache, **{**RECIPE, **settings})
+    return train_matryoshka_adapter(docs, titles, own_document, settings=RECIPE, cache=cache, **overrides)
 
 
 def save_head(adapter: MatryoshkaAdapter, folder: str | Path) -> str:
@@ -99,7 +100,7 @@ def build_head() -> str:
     folder = head_dir()
     digest = save_head(adapter, folder)
     (folder / "training.json").write_text(json.dumps(
-        {"recipe": {**RECIPE, "dims": list(RECIPE["dims"])}, "texts": "SciFact corpus: 5,183 titles and abstracts",
+        {"recipe": asdict(RECIPE), "texts": "SciFact corpus: 5,183 titles and abstracts",
          "train_seconds": round(adapter.train_seconds, 1), WEIGHTS: digest}, indent=2) + "\n")
     print(f"Trained in {adapter.train_seconds:.1f} s; saved to {folder}; {WEIGHTS} SHA-256 {digest}")
     report = head_report({"plain": plain, "matryoshka": load_model("minilm-mrl")}, [scifact, load_mini()])

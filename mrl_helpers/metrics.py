@@ -69,3 +69,23 @@ def ndcg(run: Run, qrels: Qrels, k: int) -> float:
         return dcg / idcg if idcg else 0.0
 
     return _mean(run, qrels, per_query)
+
+
+def overlap_at_k(ids: np.ndarray, reference_ids: np.ndarray, k: int) -> float:
+    """Mean share of each query's reference top k that its row of `ids` also holds, in any order (notebook 04).
+
+    With exact full-dimension float32 search as the reference and a top k as `ids`, this is what vector-search
+    benchmarks call recall@k: how much of the exact answer a cheaper search keeps, whatever the relevance
+    judgements say. A wider `ids` (a shortlist of k × oversample) tells how much of the answer the shortlist
+    holds. Rows are queries (a single query may be 1-D); FAISS's -1 padding is never counted.
+
+    >>> round(overlap_at_k([[1, 2, 3], [4, 5, 6]], [[3, 2, 9], [4, 5, 6]], k=3), 3)  # (2/3 + 3/3) / 2
+    0.833
+    """
+    k = check_k(k)
+    ids, reference_ids = np.atleast_2d(ids), np.atleast_2d(reference_ids)[:, :k]
+    if len(ids) != len(reference_ids):
+        raise ValueError(f"ids has {len(ids)} rows but reference_ids has {len(reference_ids)}: one row per query in each")
+    if reference_ids.size == 0:
+        raise ValueError("reference_ids is empty: overlap@k needs at least one reference result per query")
+    return float(np.mean([len(set(a[a >= 0].tolist()) & set(b.tolist())) / len(b) for a, b in zip(ids, reference_ids)]))

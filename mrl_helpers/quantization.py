@@ -1,4 +1,4 @@
-"""Binary and int8 quantization (notebook 05); equal to sentence-transformers' `quantize_embeddings`."""
+"""Binary and int8 quantization (notebook 05); equal to sentence-transformers' `quantize_embeddings` (int8: from 5.7)."""
 
 from __future__ import annotations
 
@@ -33,8 +33,10 @@ def calibrate_int8(emb: np.ndarray) -> np.ndarray:
 def quantize_int8(emb: np.ndarray, ranges: np.ndarray) -> np.ndarray:
     """Map each coordinate to one of 256 equal buckets between its calibrated min and max, as int8.
 
-    Values outside the calibration range go to the first or last bucket (clipped, as in
-    sentence-transformers). Equal to `quantize_embeddings(emb, "int8", ranges=ranges)`.
+    Values outside the calibration range go to the first or last bucket (clipped). Equal to
+    `quantize_embeddings(emb, "int8", ranges=ranges)` from sentence-transformers 5.7 on; earlier versions
+    truncate toward zero instead of flooring and let out-of-range values wrap around, so about half the codes
+    differ by one bucket and a few by the whole range.
     """
     emb = check_embeddings(emb)
     ranges = np.asarray(ranges, dtype=np.float32)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import faiss
 import numpy as np
 
@@ -9,15 +11,26 @@ from .checks import check_embeddings, check_k
 
 Index = faiss.IndexFlatIP | faiss.IndexBinaryFlat
 
-# faiss scores a float batch one query at a time, or with BLAS matrix products when n_queries * d reaches
-# faiss.cvar.distance_compute_blas_threshold (128,000 by default). Counting d means truncated vectors miss
-# BLAS: 1000 queries at 64 dimensions take the loop and are as slow as at 384. Measured here: from 20
-# queries BLAS wins at every dimension; for one query over 1 M vectors it is 2.6x slower (notebooks 04, 08).
+# faiss scores a float batch one query at a time, or with BLAS matrix products. Its own rule, set by
+# faiss.cvar.distance_compute_blas_threshold (faiss >= 1.14, as pyproject.toml requires): BLAS when
+# n_queries * d reaches 128,000, so truncated vectors miss it (1000 queries at 64 dimensions take the loop, as
+# slow as at 384). `search` decides itself: BLAS from BLAS_MIN_QUERIES queries at any dimension. Measured here:
+# from 20 queries BLAS wins at every dimension; for one query over 1 M vectors it is 2.6x slower (notebooks 04, 08).
+FAISS_BLAS_THRESHOLD = 128_000  # faiss's default
 BLAS_MIN_QUERIES = 20
 # IndexBinaryFlat keeps the best k in a heap (faiss's default), or counts how many codes sit at each
 # distance (use_heap=False), a pass whose cost does not grow with k: 4x faster at k = 4,000 here, faster
 # from about k = 100. Only the order of codes at equal distance can differ.
 COUNTING_FROM = 100
+
+
+def faiss_rule_min_queries(dim: int) -> int:
+    """The smallest batch that this faiss's own rule scores with BLAS at `dim` dimensions (notebooks 04 and 08).
+
+    >>> faiss_rule_min_queries(64)
+    2000
+    """
+    return math.ceil(FAISS_BLAS_THRESHOLD / check_k(dim, "dim"))
 
 
 def float_index(emb: np.ndarray) -> faiss.IndexFlatIP:
@@ -41,14 +54,15 @@ def binary_index(codes: np.ndarray) -> faiss.IndexBinaryFlat:
 
 
 def search(
-    index: Index, queries: np.ndarray, k: int, blas_min_queries: int = BLAS_MIN_QUERIES
+    index: Index, queries: np.ndarray, k: int, *, blas_min_queries: int = BLAS_MIN_QUERIES
 ) -> tuple[np.ndarray, np.ndarray]:
     """The k best documents for each query: (scores, ids), each of shape (n_queries, k) (notebook 04).
 
     Scores are inner products (higher is better) for a float index and Hamming distances
     (lower is better) for a binary one. When `k` exceeds the number of documents, every
     document is returned (k is lowered to the corpus size), never FAISS's -1 padding. A float
-    batch of at least `blas_min_queries` queries is scored with BLAS, at any dimension.
+    batch of at least `blas_min_queries` queries is scored with BLAS, at any dimension. FAISS's
+    global BLAS threshold and the index's own settings are as they were when it returns.
     """
     k = min(check_k(k), index.ntotal)
     if isinstance(index, faiss.IndexBinary):
@@ -58,13 +72,23 @@ def search(
                 f"queries must be binarize()d codes of {index.d} bits (shape (n, {index.d // 8}) uint8) "
                 f"to match the index, got {queries.dtype} with shape {queries.shape}"
             )
+        use_heap = index.use_heap
         index.use_heap = k < COUNTING_FROM
-        return index.search(np.ascontiguousarray(queries), k)
+        try:
+            return index.search(np.ascontiguousarray(queries), k)
+        finally:
+            index.use_heap = use_heap
     queries = check_embeddings(queries, "queries")
     if queries.shape[1] != index.d:
         raise ValueError(f"queries have dim={queries.shape[1]} but the index has dim={index.d}: truncate both alike")
-    faiss.cvar.distance_compute_blas_threshold = check_k(blas_min_queries, "blas_min_queries") * index.d
-    return index.search(queries, k)
+    threshold = faiss.cvar.distance_compute_blas_threshold
+    # 0: BLAS for any batch; 2**31 - 1: never
+    faiss.cvar.distance_compute_blas_threshold = 0 if len(queries) >= check_k(blas_min_queries, "blas_min_queries") \
+        else 2**31 - 1
+    try:
+        return index.search(queries, k)
+    finally:
+        faiss.cvar.distance_compute_blas_threshold = threshold
 
 
 def rescore(queries: np.ndarray, docs: np.ndarray, candidates: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -99,6 +123,7 @@ def funnel_search(
     queries: np.ndarray,
     docs: np.ndarray,
     k: int,
+    *,
     oversample: int = 4,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Shortlist k × oversample with a cheap index (binary or low-dimension), then `rescore` (notebook 05)."""

@@ -6,10 +6,10 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from .checks import check_embeddings, check_k
 from .embedding import normalize
+from .threads import limited_threads
 
 
 def gaussian_like(emb: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
@@ -21,12 +21,12 @@ def gaussian_like(emb: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     emb = check_embeddings(emb)
     n = check_k(n, "n")
     rng = np.random.default_rng(seed)
-    with threadpool_limits(1):  # BLAS threads on a small eigendecomposition mostly wait: 40x slower on a busy machine
+    with limited_threads(1):  # BLAS threads on a small eigendecomposition mostly wait: 40x slower on a busy machine
         samples = rng.multivariate_normal(emb.mean(axis=0), np.cov(emb, rowvar=False), size=n, method="eigh")
     return normalize(samples.astype(np.float32))
 
 
-def synthetic_corpus(real: np.ndarray, n: int, seed: int = 0, chunk: int = 50_000) -> np.ndarray:
+def synthetic_corpus(real: np.ndarray, n: int, *, seed: int = 0, chunk: int = 50_000) -> np.ndarray:
     """`n` vectors from `gaussian_like(real)`, drawn `chunk` at a time to keep memory small (notebooks 04 and 08).
 
     Chunk i uses seed 1000·seed + i + 1, leaving 1000·seed for queries (`run_bench` draws them so), and

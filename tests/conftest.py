@@ -40,3 +40,8 @@ def rng():
 def unit_rows(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
     x = rng.standard_normal((n, d)).astype(np.float32)
     return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def embedding_dimension(st) -> int:
+    """A SentenceTransformer's output dimension: `get_embedding_dimension` from sentence-transformers 5.4 on."""
+    return (getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension)()

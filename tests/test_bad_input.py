@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from conftest import unit_rows
 
-from mrl_helpers import (binarize, binary_index, encode, float_index, load_beir, load_dataset, load_model, rescore,
-                         retrieve, search, truncate)
+from mrl_helpers import (binarize, binary_index, encode, float_index, load_beir, load_model, rescore, retrieve, search,
+                         truncate)
+from mrl_helpers.data import load_dataset
 
 EMB = unit_rows(np.random.default_rng(0), 10, 64)
 

@@ -4,9 +4,9 @@ from collections import Counter
 
 import pytest
 
-from mrl_helpers import (SEED_ANSWER, SEED_PASSAGES, SEED_QUESTION, load_beir, load_dataset, sample_corpus, subset_corpus,
+from mrl_helpers import (SEED_ANSWER, SEED_PASSAGES, SEED_QUESTION, load_beir, sample_corpus, scifact_or_mini, subset_corpus,
                          subset_queries)
-from mrl_helpers.data import mini_dir
+from mrl_helpers.data import load_dataset, mini_dir
 
 
 def test_seed_example():
@@ -71,3 +71,10 @@ def test_the_mini_corpus_has_only_a_test_split():
     assert load_dataset("mini", "test").name == "mini"
     with pytest.raises(ValueError, match=r"split='train' has no judgements .* available: \['test'\]"):
         load_dataset("mini", "train")
+
+
+def test_scifact_or_mini_cuts_a_large_corpus_to_max_docs_keeping_every_judged_abstract(scifact, capsys):
+    sample = scifact_or_mini(max_docs=400)
+    assert len(sample.docs) == 400 and sample.query_ids == scifact.query_ids and sample.qrels == scifact.qrels
+    assert "SciFact cut to 400 of its 5,183 abstracts" in capsys.readouterr().out
+    assert scifact_or_mini(max_docs=len(scifact.docs)).docs == scifact.docs  # nothing to cut: the whole corpus

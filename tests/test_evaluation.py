@@ -33,4 +33,4 @@ def test_rescoring_wins_back_what_binary_loses(mini, mini_emb):
 
 def test_ndcg_of_is_ndcg_of_the_run(mini, mini_emb):
     scores, ids = retrieve(*mini_emb, 64, "float32", k=10)
-    assert ndcg_of(mini, scores, ids, 5) == ndcg(to_run(scores, ids, mini.query_ids, mini.doc_ids), mini.qrels, 5)
+    assert ndcg_of(mini, scores, ids, k=5) == ndcg(to_run(scores, ids, mini.query_ids, mini.doc_ids), mini.qrels, 5)

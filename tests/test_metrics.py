@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from ir_measures import MRR, R, nDCG
 
-from mrl_helpers import mrr, ndcg, recall, to_run
+from mrl_helpers import mrr, ndcg, overlap_at_k, recall, to_run
 
 
 def random_run_and_qrels(seed: int, decimals: int):
@@ -44,3 +44,25 @@ def test_a_perfect_run_scores_one_and_a_missing_query_zero():
 def test_to_run_maps_positions_to_ids():
     run = to_run(np.array([[0.9, 0.5]]), np.array([[2, 0]]), ["q"], ["a", "b", "c"])
     assert run == {"q": {"c": 0.9, "a": 0.5}}
+
+
+@pytest.mark.parametrize("k", [1, 5, 10])
+def test_overlap_at_k_is_recall_at_k_against_the_reference_top_k(rng, k):
+    """Overlap@k = ir-measures' R@k when the qrels are the reference's top k, each judged relevant."""
+    reference = np.stack([rng.permutation(50)[:k] for _ in range(20)])
+    ids = np.where(rng.random((20, k)) < 0.5, reference[:, ::-1], rng.integers(0, 50, (20, k)))
+    qrels = {f"q{q}": {f"d{j}": 1 for j in row} for q, row in enumerate(reference)}
+    run = {f"q{q}": {f"d{j}": float(k - r) for r, j in enumerate(dict.fromkeys(row.tolist()))} for q, row in enumerate(ids)}
+    expected = ir_measures.calc_aggregate([R @ k], qrels, run)[R @ k]
+    assert overlap_at_k(ids, reference, k) == pytest.approx(expected, abs=1e-9)
+
+
+def test_overlap_at_k_counts_a_wider_shortlist_and_never_faiss_padding():
+    reference = np.array([[1, 2, 3, 4]])
+    assert overlap_at_k([[9, 8, 7, 6, 4, 3]], reference, 2) == 0.0  # only the reference's top 2 count: 1 and 2
+    assert overlap_at_k([[2, 9, 1, -1]], reference, 2) == 1.0
+    assert overlap_at_k([-1, -1], [0, 1], 2) == 0.0  # one query as a 1-D row; padding is never a hit
+    with pytest.raises(ValueError, match="one row per query"):
+        overlap_at_k([[1], [2]], reference, 1)
+    with pytest.raises(ValueError, match="k"):
+        overlap_at_k([[1]], reference, 0)

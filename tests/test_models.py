@@ -1,4 +1,5 @@
 import pytest
+from conftest import embedding_dimension
 
 import mrl_helpers.models as models
 from mrl_helpers import MINILM, NOMIC, dimension_ladder
@@ -6,7 +7,7 @@ from mrl_helpers.models import MINILM_MRL
 
 
 def test_packaged_model_knows_itself(model):
-    assert model.name == MINILM and model.full_dim == model.st.get_embedding_dimension() == 384
+    assert model.name == MINILM and model.full_dim == embedding_dimension(model.st) == 384
     assert model.matryoshka_dims == (384, 256, 128, 64, 32, 16)
     assert not model.trained_with_mrl and model.prompt("query") == ""
 

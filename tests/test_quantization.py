@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
+import sentence_transformers
 from conftest import unit_rows
-from sentence_transformers.util import quantize_embeddings
+from packaging.version import Version
+from sentence_transformers import quantize_embeddings  # the top-level name in every version >= 3
 
 from mrl_helpers import binarize, calibrate_int8, dequantize_int8, quantize_int8, unpack_signs
 
@@ -13,10 +15,23 @@ def test_binarize_equals_sentence_transformers(rng):
     np.testing.assert_array_equal(codes, quantize_embeddings(emb, "ubinary"))
 
 
-def test_int8_equals_sentence_transformers(rng):
+def test_int8_is_the_floor_of_the_bucket_index_clipped_to_its_256_buckets(rng):
     docs, queries = unit_rows(rng, 300, 64), unit_rows(rng, 20, 64)
     ranges = calibrate_int8(docs)
     np.testing.assert_array_equal(ranges, np.vstack([docs.min(0), docs.max(0)]))
+    steps = (ranges[1].astype(np.float64) - ranges[0]) / 255
+    for x in (docs, queries):  # queries fall partly outside the calibration range: clipped
+        expected = np.clip(np.floor((x - ranges[0]) / steps), 0, 255) - 128  # in float64, bucket by bucket
+        codes = quantize_int8(x, ranges).astype(int)
+        assert (np.abs(codes - expected) <= 1).all() and (codes == expected).mean() > 0.99  # float32 rounding at edges
+
+
+@pytest.mark.skipif(Version(sentence_transformers.__version__) < Version("5.7"),
+                    reason="quantize_embeddings floors and clips int8 from sentence-transformers 5.7 on; before, it "
+                           "truncated toward zero and wrapped out-of-range values around")
+def test_int8_equals_sentence_transformers(rng):
+    docs, queries = unit_rows(rng, 300, 64), unit_rows(rng, 20, 64)
+    ranges = calibrate_int8(docs)
     for x in (docs, queries):  # queries fall partly outside the calibration range: clipped alike
         np.testing.assert_array_equal(quantize_int8(x, ranges), quantize_embeddings(x, "int8", ranges=ranges))
 

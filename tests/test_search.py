@@ -1,12 +1,19 @@
+import subprocess
+import sys
+
 import faiss
 import numpy as np
 import pytest
 from conftest import unit_rows
-from sentence_transformers.util import quantize_embeddings
-from sentence_transformers.util.quantization import semantic_search_faiss
+from sentence_transformers import quantize_embeddings  # the top-level name in every version >= 3
+
+try:  # sentence-transformers >= 5.4
+    from sentence_transformers.util.quantization import semantic_search_faiss
+except ImportError:  # 3.x to 5.3, e.g. on Colab
+    from sentence_transformers.quantization import semantic_search_faiss
 
 from mrl_helpers import binarize, binary_index, float_index, funnel_search, rescore, search, unpack_signs
-from mrl_helpers.search import BLAS_MIN_QUERIES, COUNTING_FROM
+from mrl_helpers.search import (BLAS_MIN_QUERIES, COUNTING_FROM, FAISS_BLAS_THRESHOLD, faiss_rule_min_queries)
 
 
 def test_float_search_equals_numpy_brute_force(rng):
@@ -17,21 +24,35 @@ def test_float_search_equals_numpy_brute_force(rng):
     np.testing.assert_allclose(scores, np.take_along_axis(brute, ids, 1), rtol=1e-5, atol=1e-6)
 
 
-def test_blas_from_twenty_queries_changes_speed_not_results(rng):
+def test_blas_from_twenty_queries_changes_speed_not_results_and_leaves_faiss_as_it_was(rng):
     docs, queries = unit_rows(rng, 400, 32), unit_rows(rng, 50, 32)
     index = float_index(docs)
+    default = faiss.cvar.distance_compute_blas_threshold
     faiss.cvar.distance_compute_blas_threshold = 10**9  # force the one-query loop
-    expected = index.search(queries, 10)
+    try:
+        expected = index.search(queries, 10)
+    finally:
+        faiss.cvar.distance_compute_blas_threshold = default
+    seen = []  # the threshold faiss sees while it searches
+    plain_search = index.search
+    index.search = lambda *args: (seen.append(faiss.cvar.distance_compute_blas_threshold), plain_search(*args))[1]
     got = search(index, queries, 10)  # 50 queries: the BLAS path
-    assert faiss.cvar.distance_compute_blas_threshold == BLAS_MIN_QUERIES * 32 <= len(queries) * 32
     np.testing.assert_array_equal(got[1], expected[1])
     np.testing.assert_allclose(got[0], expected[0], rtol=1e-5, atol=1e-6)
-    search(index, queries[:1], 10)  # one query: faiss's loop (n_queries * d below the threshold)
-    assert 1 * 32 < faiss.cvar.distance_compute_blas_threshold
+    search(index, queries[:1], 10)
     search(index, queries[:1], 10, blas_min_queries=1)
-    assert faiss.cvar.distance_compute_blas_threshold == 32
+    assert seen == [0, 2**31 - 1, 0], "BLAS (threshold 0) for 50 queries; the loop for one, unless asked otherwise"
+    assert faiss.cvar.distance_compute_blas_threshold == default  # a later raw index.search is FAISS's own
     with pytest.raises(ValueError, match="blas_min_queries"):
         search(index, queries, 10, blas_min_queries=0)
+
+
+def test_binary_search_leaves_the_index_flag_as_it_was(rng):
+    index = binary_index(binarize(unit_rows(rng, 300, 64)))
+    for use_heap in (True, False):
+        index.use_heap = use_heap
+        search(index, binarize(unit_rows(rng, 3, 64)), COUNTING_FROM + 1 if use_heap else 5)
+        assert index.use_heap == use_heap
 
 
 @pytest.mark.parametrize("k", [10, COUNTING_FROM + 20])  # a heap, then counting codes per distance
@@ -85,3 +106,12 @@ def test_asymmetric_rescoring_ranks_like_sentence_transformers(rng):
     )
     # sentence-transformers scores q·bits (0/1) = (q·(±1) + sum(q)) / 2: the same order per query
     np.testing.assert_array_equal(ids, [[hit["corpus_id"] for hit in hits] for hits in st_results])
+
+
+def test_faiss_rule_is_this_faiss_default():
+    fresh = subprocess.run([sys.executable, "-c", "import faiss; print(faiss.cvar.distance_compute_blas_threshold)"],
+                           capture_output=True, text=True, check=True)
+    assert int(fresh.stdout) == FAISS_BLAS_THRESHOLD
+    # BLAS when n_queries * d >= the threshold
+    assert faiss_rule_min_queries(64) * 64 >= FAISS_BLAS_THRESHOLD > (faiss_rule_min_queries(64) - 1) * 64
+    assert faiss_rule_min_queries(384) == 334
