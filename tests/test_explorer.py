@@ -1,4 +1,6 @@
-"""The explorer's logic (mrl_helpers.explorer), without widgets: on the mini corpus, so it stays fast.
+"""The explorer's logic (mrl_helpers.explorer: geometry, state, prepare, explore, views), without widgets.
+
+On the mini corpus, so it stays fast.
 
 UMAP is swapped for PCA here (it compiles for tens of seconds in a fresh process); the real UMAP
 runs when notebook 06 is executed, by nbmake and by the browser test.
@@ -13,10 +15,12 @@ import numpy as np
 import pytest
 
 from mrl_helpers import PRECISIONS, SEED_QUESTION, bytes_per_vector, evaluate, explore, prepare_explorer, retrieve
-from mrl_helpers import explorer
-from mrl_helpers.explorer import (
-    changed_props, choose_display_mode, metrics_html, nearest, nearest_neighbours, neighbour_preservation,
-    overlap_at_k, results_html, scatter_layout, scatter_trace_count, scatter_traces, slider_dims,
+from mrl_helpers.explorer import geometry
+from mrl_helpers.explorer.geometry import nearest, nearest_neighbours, neighbour_preservation, slider_dims
+from mrl_helpers.explorer.state import memoised, memoised_args
+from mrl_helpers.explorer.views import (
+    changed_props, choose_display_mode, metrics_html, results_html, scatter_layout, scatter_trace_count,
+    scatter_traces,
 )
 
 
@@ -29,7 +33,7 @@ def fake_umap(emb, seed=0):
 @pytest.fixture(scope="module")
 def state(model):
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(explorer, "umap_2d", fake_umap)
+        mp.setattr(geometry, "umap_2d", fake_umap)
         return prepare_explorer(model, corpora=("mini",), progress=False)
 
 
@@ -40,7 +44,7 @@ def no_umap(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("UMAP ran outside prepare_explorer")
 
-    monkeypatch.setattr(explorer, "umap_2d", refuse)
+    monkeypatch.setattr(geometry, "umap_2d", refuse)
 
 
 # --- small pure pieces ----------------------------------------------------------------------------
@@ -59,11 +63,19 @@ def test_nearest_prefers_the_larger_on_a_tie():
     assert nearest(8, (384, 16)) == 16
 
 
-def test_overlap_at_k():
-    assert overlap_at_k([1, 2, 3], [3, 2, 1]) == 1.0
-    assert overlap_at_k([1, 2, 9, 8], [1, 2, 3, 4]) == 0.5
-    with pytest.raises(ValueError, match="reference is empty"):
-        overlap_at_k([1], [])
+def test_memoised_computes_once_per_object_and_arguments():
+    class Counter:
+        def __init__(self):
+            self._memo, self.calls = {}, 0
+
+        @memoised
+        def square(self, x):
+            self.calls += 1
+            return x * x
+
+    a, b = Counter(), Counter()
+    assert [a.square(3), a.square(3), a.square(4), b.square(3)] == [9, 9, 16, 9]
+    assert a.calls == 2 and b.calls == 1 and sorted(memoised_args(a, "square")) == [(3,), (4,)]
 
 
 def test_neighbour_preservation_is_one_for_a_faithful_picture_and_low_for_a_random_one(rng):
@@ -121,9 +133,10 @@ def test_prepare_computes_umap_at_every_ladder_dimension(state, model):
     corpus = state.corpora["mini"]
     assert state.ladder == tuple(sorted(model.matryoshka_dims, reverse=True))
     assert corpus.umap_dims == state.ladder
-    assert {d for p, d in corpus._coords if p == "UMAP"} == set(state.ladder)  # UMAP at the ladder only
-    assert {d for p, d in corpus._coords if p == "PCA"} == set(state.dims)  # the cheap pictures everywhere
-    assert all((d, p, None if p != "binary+rescore" else 4) in corpus._ndcg for d in state.dims for p in PRECISIONS)
+    assert {d for p, d in memoised_args(corpus, "xy") if p == "UMAP"} == set(state.ladder)  # UMAP at the ladder only
+    assert {d for p, d in memoised_args(corpus, "xy") if p == "PCA"} == set(state.dims)  # cheap pictures everywhere
+    ndcg = set(memoised_args(corpus, "_ndcg10"))
+    assert all((d, p, None if p != "binary+rescore" else 4) in ndcg for d in state.dims for p in PRECISIONS)
     assert state.dims == slider_dims(model.full_dim, state.ladder)
     assert corpus.group_kind == "topic" and len(set(corpus.groups)) == len(set(corpus.dataset.topics))
     assert corpus.examples[0] == SEED_QUESTION and len(corpus.examples) == len(set(corpus.examples))
@@ -172,13 +185,15 @@ def test_memory_numbers(state, no_umap):
 def test_moved_compares_with_the_full_ranking(state):
     r = explore(state, SEED_QUESTION, 16, "binary", k=10)
     assert all(h.moved == h.full_rank - h.rank for h in r.hits)
-    order = state.corpora["mini"].full_order(SEED_QUESTION, state.query_embedding(SEED_QUESTION)[0])
-    assert r.overlap == overlap_at_k(r.ids, order[:10])
+    docs = state.corpora["mini"].doc_emb  # the reference, by hand: every cosine at full dimension, best first
+    reference = list(np.argsort(-(docs @ state.query_embedding(SEED_QUESTION)[0][0])))
+    assert [h.full_rank for h in r.hits] == [reference.index(i) + 1 for i in r.ids]
+    assert r.overlap == pytest.approx(len(set(r.ids) & set(reference[:10])) / 10)
 
 
 def test_umap_off_the_ladder_snaps_to_the_nearest_precomputed_dimension(state, no_umap):
     r = explore(state, SEED_QUESTION, 120, "float32", k=5, projection="UMAP")
-    assert r.projected_dim == 128 and r.xy is state.corpora["mini"].coords("UMAP", 128)
+    assert r.projected_dim == 128 and r.xy is state.corpora["mini"].xy("UMAP", 128)
     assert any("shows the picture at 128" in note for note in r.notes)
     np.testing.assert_allclose(r.query_xy, r.xy[r.ids].mean(axis=0), rtol=1e-5)
     assert r.query_placement.startswith("at the mean of its top 5")
@@ -200,6 +215,18 @@ def test_query_embedding_is_memoised(state):
     again = explore(state, text, 128, "int8")
     assert first.encode_s is not None and again.encode_s is None
     assert explore(state, text, 64).xy is first.xy  # the pictures are memoised too
+
+
+def test_a_change_after_prepare_computes_nothing_new(state, no_umap):
+    """Every index, picture, trust score and nDCG@10 a slider move needs was made by `prepare_explorer`."""
+    corpus = state.corpora["mini"]
+    explore(state, SEED_QUESTION, 64)  # the question's embedding and reference ranking, kept by the state
+    before = set(corpus._memo)
+    for dim in (384, 200, 64, 16):
+        for precision in PRECISIONS:
+            for projection in state.projections:
+                explore(state, SEED_QUESTION, dim, precision, k=7, projection=projection)
+    assert set(corpus._memo) == before
 
 
 def test_trust_is_a_share_and_beats_random_placement_with_pca(state, model):
@@ -253,7 +280,7 @@ def test_without_a_local_scifact_only_the_mini_corpus_is_offered_and_why(model, 
         monkeypatch.delenv("MRL_DATA_DIR", raising=False)
     else:
         monkeypatch.setenv("MRL_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr(explorer, "umap_2d", fake_umap)
+    monkeypatch.setattr(geometry, "umap_2d", fake_umap)
     s = prepare_explorer(model, projections=("PCA", "UMAP"), every_dim=False, progress=False)
     assert list(s.corpora) == ["mini"] and "needs a local copy of SciFact in $MRL_DATA_DIR/scifact" in s.notes[0]
     with pytest.raises(ValueError, match="projection='first two' is not one of 'PCA', 'UMAP'"):
@@ -261,7 +288,7 @@ def test_without_a_local_scifact_only_the_mini_corpus_is_offered_and_why(model, 
 
 
 def test_scifact_subset(model, scifact, monkeypatch):
-    monkeypatch.setattr(explorer, "umap_2d", fake_umap)
+    monkeypatch.setattr(geometry, "umap_2d", fake_umap)
     s = prepare_explorer(model, corpora=("scifact",), scifact_docs=800, every_dim=False, progress=False)
     corpus = s.corpora["scifact"]
     relevant = {d for rels in scifact.qrels.values() for d in rels}

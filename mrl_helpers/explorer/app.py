@@ -1,51 +1,31 @@
-"""The explorer's widgets: thin ipywidgets and plotly wiring around `explore` (notebook 06).
+"""The explorer's widgets: thin ipywidgets wiring around `explore` (notebook 06).
 
-Every number and every piece of HTML comes from `mrl_helpers.explorer`; this module only lays
-out the controls, calls `explore` on each change and puts the result on screen. The plot is one
-plotly FigureWidget updated in place (JupyterLab 4, ipywidgets 8), or, where that does not
-render (Colab: ipywidgets 7, older plotly), a plain figure redrawn in an Output. The choice is
-automatic, and the status line says which mode is active.
+Every number and every piece of HTML comes from `explore` and `views`; this module only lays out the
+controls, calls `explore` on each change and puts the result on screen through a `plot` (one FigureWidget
+updated in place, or where that does not render, as on Colab, a plain figure redrawn in an Output). The
+choice is automatic, and the status line says which mode is active.
 """
 
 from __future__ import annotations
 
 import html
-import sys
 import time
 from collections.abc import Sequence
 from contextlib import contextmanager
-from copy import deepcopy
 
 import ipywidgets as w
-import plotly.graph_objects as go
-from IPython.display import display
 
-from .checks import check_choice
-from .evaluation import PRECISIONS
-from .explorer import (
-    DEFAULT_OVERSAMPLE, Exploration, ExplorerState, changed_props, choose_display_mode, explore, metrics_html,
-    nearest, results_html, scatter_layout, scatter_trace_count, scatter_traces,
-)
+from ..checks import check_choice
+from ..evaluation import PRECISIONS
+from .explore import Exploration, explore
+from .geometry import nearest
+from .plot import FigurePlot, OutputPlot, detect_display_mode
+from .state import DEFAULT_OVERSAMPLE, Corpus, ExplorerState
+from .views import metrics_html, results_html, scatter_layout, scatter_trace_count, scatter_traces
 
-BASE_LAYOUT = {"width": 640, "height": 600, "margin": {"l": 60, "r": 20, "t": 50, "b": 40}, "template": "plotly_white",
-               "title": {"font": {"size": 13}},
-               "legend": {"orientation": "h", "yanchor": "top", "y": -0.12, "font": {"size": 11}}}
 LABEL_STYLE = {"description_width": "90px"}
 BUTTON_STYLE = {**LABEL_STYLE, "button_width": "auto"}
-
-
-def detect_display_mode() -> tuple[str, str]:
-    """("figurewidget" or "output", why) for the running kernel: see `choose_display_mode`."""
-    import ipywidgets
-    import plotly
-
-    try:
-        import anywidget  # noqa: F401  (plotly 6+'s FigureWidget is built on it)
-
-        has_anywidget = True
-    except ImportError:
-        has_anywidget = False
-    return choose_display_mode(ipywidgets.__version__, plotly.__version__, "google.colab" in sys.modules, has_anywidget)
+CONTROLS = ("corpus", "query", "examples", "dim", "precision", "oversample", "k", "projection")
 
 
 class ExplorerApp:
@@ -74,19 +54,26 @@ class ExplorerApp:
         else:
             self.mode, self.mode_reason = check_choice(mode, ("figurewidget", "output"), "mode"), "chosen by hand"
         corpus = check_choice(corpus, list(state.corpora), "corpus")
-        first = state.corpora[corpus]
         self.seconds: list[float] = []
         self.last: Exploration | None = None
         self._holding = False
         self._n_slots = max(len(set(c.groups)) for c in state.corpora.values())
+        self._make_controls(state.corpora[corpus], corpus, query, dim, precision, k, oversample, projection)
+        self.results, self.metrics, self.status = w.HTML(), w.HTML(), w.HTML()
+        self._plot = FigurePlot(scatter_trace_count(self._n_slots)) if self.mode == "figurewidget" else OutputPlot()
+        self.plot = self._plot.widget
+        self._wire()
+        self.widget = self._lay_out()
 
-        # 1. Controls
+    def _make_controls(self, first: Corpus, corpus: str, query: str | None, dim: int | None, precision: str,
+                       k: int, oversample: int, projection: str) -> None:
+        state = self.state
         self.corpus = w.ToggleButtons(options=[(c.label, name) for name, c in state.corpora.items()], value=corpus,
                                       description="corpus", style=BUTTON_STYLE)
         self.query = w.Text(value=query or first.examples[0], description="query", continuous_update=False,
                             placeholder="type a question and press Enter", style=LABEL_STYLE,
                             layout=w.Layout(width="60%"))
-        self.examples = w.Dropdown(options=self._example_options(first), value="", layout=w.Layout(width="38%"))
+        self.examples = w.Dropdown(options=_example_options(first), value="", layout=w.Layout(width="38%"))
         self.dim = w.SelectionSlider(options=list(state.dims), value=dim or state.model.full_dim,
                                      description="dimension", style=LABEL_STYLE, layout=w.Layout(width="60%"))
         self.ladder = [w.Button(description=str(d), tooltip=f"jump to {d} dimensions",
@@ -98,50 +85,36 @@ class ExplorerApp:
         self.projection = w.ToggleButtons(options=list(state.projections), value=projection,
                                           description="2-D picture", style=BUTTON_STYLE)
 
-        # 2. Views
-        self.results = w.HTML()
-        self.metrics = w.HTML()
-        self.status = w.HTML()
-        if self.mode == "figurewidget":
-            n_traces = scatter_trace_count(self._n_slots)
-            self.plot = go.FigureWidget(data=[go.Scatter(x=[], y=[]) for _ in range(n_traces)], layout=BASE_LAYOUT)
-            self._sent: list[dict] = [{} for _ in range(n_traces)]
-            self._sent_layout: dict = {}
-        else:
-            self.plot = w.Output()
-
-        # 3. Wiring: every control redraws; the examples and the corpus first change the query
+    def _wire(self) -> None:
+        """Every control redraws; the examples and the corpus first change the query."""
         for control in (self.query, self.dim, self.precision, self.oversample, self.k, self.projection):
             control.observe(self.update, names="value")
         self.examples.observe(self._pick_example, names="value")
         self.corpus.observe(self._switch_corpus, names="value")
-        for button, d in zip(self.ladder, state.ladder):
+        for button, d in zip(self.ladder, self.state.ladder):
             button.on_click(lambda _, d=d: setattr(self.dim, "value", d))
 
-        classes = [(self.corpus, "mrl-corpus"), (self.query, "mrl-query"), (self.examples, "mrl-examples"),
-                   (self.dim, "mrl-dim"), (self.precision, "mrl-precision"), (self.oversample, "mrl-oversample"),
-                   (self.k, "mrl-k"), (self.projection, "mrl-projection"), (self.results, "mrl-results-box"),
-                   (self.metrics, "mrl-metrics-box"), (self.status, "mrl-status-box")]
-        for widget, name in classes:
-            widget.add_class(name)
+    def _lay_out(self) -> w.VBox:
+        """The controls above, plot and metrics side by side (metrics below when narrow), results and status."""
+        for name in CONTROLS:  # CSS classes: what the browser test looks for
+            getattr(self, name).add_class(f"mrl-{name}")
+        for name in ("results", "metrics", "status"):
+            getattr(self, name).add_class(f"mrl-{name}-box")
         plot_box = w.Box([self.plot], layout=w.Layout(width="650px"))
         plot_box.add_class("mrl-plot")
         self.metrics.layout = w.Layout(flex="1 1 280px", min_width="280px")
-        self.widget = w.VBox([
+        widget = w.VBox([
             self.corpus,
             w.HBox([self.query, self.examples]),
             w.HBox([self.dim, w.Label("ladder:"), *self.ladder]),
             w.HBox([self.precision, self.oversample]),
             w.HBox([self.k, self.projection]),
-            w.HBox([plot_box, self.metrics], layout=w.Layout(flex_flow="row wrap")),  # narrow: metrics below
+            w.HBox([plot_box, self.metrics], layout=w.Layout(flex_flow="row wrap")),
             self.results,
             self.status,
         ])
-        self.widget.add_class("mrl-explorer")
-
-    def _example_options(self, corpus) -> list[tuple[str, str]]:
-        short = [(e if len(e) <= 70 else e[:67] + "...", e) for e in corpus.examples]
-        return [("examples: pick one", ""), *short]
+        widget.add_class("mrl-explorer")
+        return widget
 
     @contextmanager
     def hold(self):
@@ -161,7 +134,7 @@ class ExplorerApp:
     def _switch_corpus(self, change) -> None:
         corpus = self.state.corpora[change["new"]]
         with self.hold():
-            self.examples.options = self._example_options(corpus)
+            self.examples.options = _example_options(corpus)
             self.examples.value = ""
             self.query.value = corpus.examples[0]
 
@@ -172,44 +145,18 @@ class ExplorerApp:
         start = time.perf_counter()
         self.oversample.disabled = self.precision.value != "binary+rescore"
         try:
-            r = explore(self.state, self.query.value, self.dim.value, self.precision.value, self.k.value,
-                        self.oversample.value, self.projection.value, self.corpus.value)
+            r = explore(self.state, self.query.value, self.dim.value, self.precision.value, k=self.k.value,
+                        oversample=self.oversample.value, projection=self.projection.value, corpus=self.corpus.value)
         except (ValueError, TypeError) as err:  # bad input from a control: say so, keep the last picture
             self.status.value = self._status_html(error=str(err))
             return None
         self.results.value = results_html(r)
         self.metrics.value = metrics_html(r)
-        self._draw(r)
+        self._plot.draw(scatter_traces(r, self._n_slots), scatter_layout(r))
         self.seconds.append(time.perf_counter() - start)
         self.last = r
         self.status.value = self._status_html()
         return r
-
-    def _draw(self, r: Exploration) -> None:
-        traces = scatter_traces(r, self._n_slots)
-        if self.mode == "figurewidget":  # send only what changed: plotly validates every value it is given
-            with self.plot.batch_update():
-                for trace, sent, props in zip(self.plot.data, self._sent, traces):
-                    changed = changed_props(sent, {key: value for key, value in props.items() if key != "type"})
-                    if changed:
-                        trace.update(changed)
-                        sent.update(changed)
-                layout = changed_props(self._sent_layout, scatter_layout(r))
-                if layout:
-                    self.plot.layout.update(layout)
-                    self._sent_layout.update(layout)
-            # A view created later (JupyterLab draws cells only when they scroll into view; a page reload)
-            # starts from these two traits, which plotly fills only when the figure itself is displayed, not
-            # when it sits inside a VBox: keep them in step, or a late view shows an empty plot.
-            if hasattr(self.plot, "_widget_data"):
-                self.plot._widget_data = deepcopy(self.plot._data)
-                self.plot._widget_layout = deepcopy(self.plot._layout_obj._props)
-            return
-        fig = go.Figure([go.Scatter({key: value for key, value in props.items() if key != "type"})
-                         for props in traces], layout={**BASE_LAYOUT, **scatter_layout(r)})
-        with self.plot:
-            self.plot.clear_output(wait=True)
-            display(fig)
 
     def _status_html(self, error: str | None = None) -> str:
         mode = ("one FigureWidget, updated in place" if self.mode == "figurewidget"
@@ -264,3 +211,8 @@ class ExplorerApp:
                 getattr(self, name).value = value
         return times
 
+
+def _example_options(corpus: Corpus) -> list[tuple[str, str]]:
+    """The examples dropdown: a prompt, then each example query (cut to 70 characters)."""
+    short = [(e if len(e) <= 70 else e[:67] + "...", e) for e in corpus.examples]
+    return [("examples: pick one", ""), *short]

@@ -1,0 +1,107 @@
+"""The explorer's plot on screen, two ways: one FigureWidget updated in place, or a plain figure redrawn in an Output.
+
+`detect_display_mode` picks one for the running kernel (`views.choose_display_mode` says why). Both take the
+trace and layout dicts of `views.scatter_traces` and `views.scatter_layout`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from copy import deepcopy
+
+import ipywidgets as w
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from .views import changed_props, choose_display_mode
+
+BASE_LAYOUT = {"width": 640, "height": 600, "margin": {"l": 60, "r": 20, "t": 50, "b": 40}, "template": "plotly_white",
+               "title": {"font": {"size": 13}},
+               "legend": {"orientation": "h", "yanchor": "top", "y": -0.12, "font": {"size": 11}}}
+
+
+def in_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+def detect_display_mode() -> tuple[str, str]:
+    """("figurewidget" or "output", why) for the running kernel: see `choose_display_mode`."""
+    import ipywidgets
+    import plotly
+
+    try:
+        import anywidget  # noqa: F401  (plotly 6+'s FigureWidget is built on it)
+
+        has_anywidget = True
+    except ImportError:
+        has_anywidget = False
+    return choose_display_mode(ipywidgets.__version__, plotly.__version__, in_colab(), has_anywidget)
+
+
+class FigurePlot:
+    """One plotly FigureWidget, updated in place: each change sends only the properties that changed."""
+
+    mode = "figurewidget"
+
+    def __init__(self, n_traces: int):
+        self.widget = go.FigureWidget(data=[go.Scatter(x=[], y=[]) for _ in range(n_traces)], layout=BASE_LAYOUT)
+        self._sent: list[dict] = [{} for _ in range(n_traces)]
+        self._sent_layout: dict = {}
+
+    def draw(self, traces: list[dict], layout: dict) -> None:
+        fig = self.widget
+        with fig.batch_update():  # plotly validates every value it is given: give it only what changed
+            for trace, sent, props in zip(fig.data, self._sent, traces):
+                changed = changed_props(sent, {key: value for key, value in props.items() if key != "type"})
+                if changed:
+                    trace.update(changed)
+                    sent.update(changed)
+            changed = changed_props(self._sent_layout, layout)
+            if changed:
+                fig.layout.update(changed)
+                self._sent_layout.update(changed)
+        # A view created later (JupyterLab draws cells only when they scroll into view; a page reload) starts
+        # from these two traits, which plotly fills only when the figure itself is displayed, not when it sits
+        # inside a VBox: keep them in step, or a late view shows an empty plot.
+        if hasattr(fig, "_widget_data"):
+            fig._widget_data = deepcopy(fig._data)
+            fig._widget_layout = deepcopy(fig._layout_obj._props)
+
+
+class OutputPlot:
+    """A plain figure redrawn in an ipywidgets Output on every change, for ipywidgets 7 (Colab).
+
+    Each change replaces the Output's `outputs` with one display of the figure: one message to the front end,
+    where capturing a display (`with output:`) costs a round trip per output, which nbclient (nbmake) answers
+    on the very socket it waits on for the cell's reply, sometimes missing the reply until the cell's timeout.
+    The figure goes out as a dict, unvalidated: plotly 5 validating 23 traces costs tens of milliseconds per
+    change, and loading its validators most of a second. Nor does it pass through plotly's default renderers:
+    touching them imports nbformat and jsonschema (seconds), and outside Colab their first figure carries all of
+    plotly.js (3.5 MB). So: plotly's mimetype (JupyterLab, Notebook and VS Code render it), and on Colab, which
+    renders no mimetype, the HTML of plotly's "colab" renderer (plotly.js from a CDN).
+    """
+
+    mode = "output"
+
+    def __init__(self) -> None:
+        self.widget = w.Output()
+        self.colab = in_colab()
+
+    def draw(self, traces: list[dict], layout: dict) -> None:
+        figure = {"data": traces, "layout": _merged(BASE_LAYOUT, layout)}
+        self.widget.outputs = ({"output_type": "display_data", "data": self.bundle(figure), "metadata": {}},)
+
+    def bundle(self, figure: dict) -> dict:
+        """The figure as a mime bundle: {mime type: content}."""
+        if self.colab:
+            return pio.renderers["colab"].to_mimebundle(figure)
+        return {"application/vnd.plotly.v1+json": json.loads(pio.to_json(figure, validate=False))}
+
+
+def _merged(base: dict, extra: dict) -> dict:
+    """`base` updated by `extra`, nested dicts merged key by key (as a FigureWidget's `layout.update` does)."""
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
