@@ -10,7 +10,8 @@ from conftest import unit_rows
 from mrl_helpers import encode, evaluate, load_beir, ndcg_of, retrieve, subset_queries
 from mrl_helpers.__main__ import main
 from mrl_helpers.adapters import (
-    finetune_matryoshka, fit_pca_rotation, prepare_method, relevant_pairs, rotate, train_matryoshka_adapter,
+    AdapterSettings, FinetuneSettings, finetune_matryoshka, fit_pca_rotation, prepare_method, relevant_pairs, rotate,
+    train_matryoshka_adapter,
 )
 
 QUICK = {"steps": 60, "pool_size": 128, "batch_size": 32}  # enough to check the mechanics, in a second or two
@@ -55,6 +56,17 @@ def test_adapter_training_is_reproducible_with_a_seed(mini_emb):
     np.testing.assert_array_equal(first(docs), again(docs))
     assert not np.array_equal(first.weight, other.weight)
     assert first.settings.dims == (384, 256, 128, 64, 32, 16) and first.train_seconds > 0
+
+
+def test_settings_object_and_keyword_overrides_are_one_way(mini_emb):
+    docs, _ = mini_emb
+    by_keyword = train_matryoshka_adapter(docs, cache=False, **QUICK)
+    by_object = train_matryoshka_adapter(docs, settings=AdapterSettings(**QUICK), cache=False)
+    assert by_keyword.settings == by_object.settings == AdapterSettings(dims=(384, 256, 128, 64, 32, 16), **QUICK,
+                                                                        pairs_weight=0.0)
+    np.testing.assert_array_equal(by_keyword.weight, by_object.weight)
+    both = train_matryoshka_adapter(docs, settings=AdapterSettings(**QUICK), steps=30, cache=False)
+    assert both.settings.steps == 30 and both.settings.pool_size == QUICK["pool_size"], "keywords override the object"
 
 
 def test_adapter_output_is_unit_length_and_starts_from_the_pca_rotation(mini_emb):
@@ -127,6 +139,8 @@ def test_supervised_adapter_uses_the_labelled_pairs(mini, mini_emb):
     ({"dims": [64, 999]}, "dims=999 must be between 1 and the full dimension 384"),
     ({"corpus_weight": 0}, "nothing to train on"),
     ({"steps": 0}, "steps=0 must be a positive integer"),
+    ({"stepz": 10}, "stepz=10 is not a setting of AdapterSettings; the settings are dims, kind, steps"),
+    ({"settings": FinetuneSettings()}, "must be an instance of AdapterSettings"),
 ])
 def test_adapter_bad_input_is_named(mini_emb, kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message.replace("(", r"\(")):
@@ -136,16 +150,21 @@ def test_adapter_bad_input_is_named(mini_emb, kwargs, message):
 def test_finetune_trains_a_copy_and_caches_it(model, mini, tmp_path, monkeypatch):
     monkeypatch.setenv("MRL_CACHE_DIR", str(tmp_path))
     before = {name: p.detach().clone() for name, p in model.st.named_parameters()}
-    tuned, seconds, from_cache = finetune_matryoshka(model, mini, steps=2, batch_size=4, max_seq_length=32)
-    assert not from_cache and seconds > 0 and tuned.trained_with_mrl and tuned.name != model.name
+    finetuned = finetune_matryoshka(model, mini, steps=2, batch_size=4, max_seq_length=32)
+    tuned = finetuned.model
+    assert not finetuned.from_cache and finetuned.train_seconds > 0 and tuned.trained_with_mrl
+    assert tuned.name != model.name and finetuned.settings == FinetuneSettings(dims=(384, 256, 128, 64, 32, 16), steps=2,
+                                                                               batch_size=4, max_seq_length=32)
     assert all(torch.equal(p, before[name]) for name, p in model.st.named_parameters()), "the loaded model is untouched"
     assert tuned.st.max_seq_length == model.st.max_seq_length, "encodes like the base model after training"
     texts = mini.docs[:3]
     moved = encode(tuned, texts, cache=False)
     assert not np.allclose(moved, encode(model, texts, cache=False), atol=1e-4)
-    again, _, from_cache = finetune_matryoshka(model, mini, steps=2, batch_size=4, max_seq_length=32)
-    assert from_cache and again.name == tuned.name
-    np.testing.assert_allclose(encode(again, texts, cache=False), moved, atol=1e-5)
+    again = finetune_matryoshka(model, mini, settings=FinetuneSettings(steps=2, batch_size=4), max_seq_length=32)
+    assert again.from_cache and again.model.name == tuned.name and again.train_seconds == finetuned.train_seconds
+    np.testing.assert_allclose(encode(again.model, texts, cache=False), moved, atol=1e-5)
+    with pytest.raises(TypeError, match="steps_=2 is not a setting of FinetuneSettings"):
+        finetune_matryoshka(model, mini, steps_=2)
 
 
 def test_evaluate_with_a_transform_keeps_one_scale(model, mini, mini_emb):
@@ -166,7 +185,7 @@ def test_prepare_method_names_what_it_needs(model, mini):
         prepare_method("svd", model, mini)
     for method in ("adapter+train", "finetune"):  # training on the questions it is scored on would be a leak
         with pytest.raises(ValueError, match="shares queries"):
-            prepare_method(method, model, mini, mini)
+            prepare_method(method, model, mini, train=mini)
 
 
 def test_cli_says_the_mini_corpus_has_no_train_split(capsys):

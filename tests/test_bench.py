@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 from conftest import unit_rows
 
-from mrl_helpers import binarize, binary_index, calibrate_int8, float_index, quantize_int8, search
+from mrl_helpers import binarize, binary_index, calibrate_int8, float_index, overlap_at_k, quantize_int8, search
 from mrl_helpers.__main__ import main
 from mrl_helpers.bench import (
-    FAISS_BLAS_THRESHOLD, FAST_CODE_BYTES, BenchSettings, Config, configurations, faiss_rule_min_queries,
-    fast_code_bytes, int8_index, memory_bandwidth, pad_codes, prepare, recall_at_k, run_bench,
+    FAST_CODE_BYTES, GOALS, BenchSettings, Config, baseline, check_results, configurations,
+    fast_code_bytes, goals, load_results, memory_bandwidth, pad_codes, prepare, project,
+    results_frame, results_table, run_bench, save_results, sq8_index,
 )
-from mrl_helpers.bench_report import check_results, load_results, project, results_frame, results_table, save_results
+from mrl_helpers.bench.goals import BandwidthGoal, FunnelGoal
 
 D = 64
 
@@ -40,31 +41,60 @@ def tiny_results():
 
 
 def test_every_configuration_is_measured_at_every_n(tiny_results):
-    names = {config.name for config in configurations(TINY.checked(D), D)}
+    keys = {config.key for config in configurations(TINY.checked(D), D)}
     frame = results_frame(tiny_results)
     assert set(frame["n"]) == {400, 800}
-    assert set(frame["config"]) == names  # every shortlist here is at most a tenth of N
-    assert {"float32 64", "int8 64", "binary 16 (4 B)", "binary 16", "numpy 64",
-            "binary 64 → float32 · 40", "float32 16 → float32 · 20"} <= names
+    assert set(frame["key"]) == keys  # every shortlist here is at most a tenth of N
+    assert {"float32-64", "sq8-64", "binary-16-pad4", "binary-16", "numpy-64",
+            "binary-64-rescore40", "float32-16-rescore20"} <= keys
     assert (frame["latency_p95_s"] >= frame["latency_median_s"]).all()
     assert (frame["index_bytes"] == frame["n"] * frame["code_bytes"]).all()
 
 
 def test_exact_configurations_have_recall_one(tiny_results):
     frame = results_frame(tiny_results)
-    for name in ("float32 64", "float32 64 · BLAS for 1 query", "numpy 64"):
-        assert (frame.loc[frame["config"] == name, "recall_at_k"] == 1).all(), name
-    real = {row["config"]: row["recall_at_k"] for row in tiny_results["real"]}
-    assert real["float32 64"] == 1 and real["numpy 64"] == 1
+    exact = [Config.scan("float32", D), Config.scan("float32", D, blas_for_one_query=True), Config.of_peer("numpy", D)]
+    for config in exact:
+        assert (frame.loc[frame["key"] == config.key, "recall_at_k"] == 1).all(), config.label
+    real = {row["key"]: row["recall_at_k"] for row in tiny_results["real"]}
+    assert all(real[config.key] == 1 for config in exact)
+
+
+def test_keys_are_unique_follow_from_the_fields_and_not_from_the_labels(tiny_results):
+    configs = configurations(TINY.checked(D), D)
+    assert len({c.key for c in configs}) == len({c.label for c in configs}) == len(configs)
+    assert all(Config.from_row(row) == config for row in tiny_results["rows"]
+               for config in configs if config.key == row["key"])
+    funnel = Config.scan("binary", 16, 4).rescored(40)
+    assert (funnel.key, funnel.label) == ("binary-16-pad4-rescore40", "binary 16 (4 B) → float32 · 40")
+    assert funnel.first_stage == Config.scan("binary", 16, 4)
+    frame = results_frame(tiny_results)
+    assert set(frame.loc[frame["kind"] == "funnel", "first_stage"]) <= set(frame.loc[frame["kind"] == "scan", "key"])
+    row = tiny_results["rows"][0]
+    with pytest.raises(ValueError, match=r"has key='float32 64', but its fields make 'float32-64'"):
+        check_results({**tiny_results, "rows": [{**row, "key": "float32 64"}]})
+
+
+def test_goals_are_data_and_checked_as_given(tiny_results):
+    funnels = [(g.min_speedup, g.min_recall) for g in GOALS.values() if isinstance(g, FunnelGoal)]
+    assert funnels == [(25, 0.99), (60, 0.98)]
+    table = goals(tiny_results)
+    assert list(table.columns) == ["goal", "config", "reached", "met"]
+    assert {"binary-full-funnel", "bandwidth"} <= set(table.index)
+    frame = results_frame(tiny_results)
+    pct = frame.loc[(frame["n"] == 800) & (frame["key"] == baseline(D).key), "pct_of_bound"].iloc[0]
+    mine = goals(tiny_results, targets={"easy": BandwidthGoal(pct / 2), "hard": BandwidthGoal(pct * 2)})
+    assert mine["met"].tolist() == [True, False] and "≥" in mine.loc["hard", "goal"]
 
 
 def test_the_table_puts_ratios_first_and_the_baseline_at_one(tiny_results):
     table = results_table(tiny_results)
     assert list(table.columns[:4]) == ["config", "speedup", "batch speedup", "smaller by"]
-    base = table[table["config"] == "float32 64"].iloc[0]
+    base = table.loc[baseline(D).key]
+    assert base["config"] == "float32 64"  # the label, for people; the key, for code
     assert base["speedup"] == 1 and base["batch speedup"] == 1 and base["smaller by"] == 1
-    assert table.loc[table["config"] == "binary 64", "smaller by"].iloc[0] == 32
-    assert table.loc[table["config"] == "int8 64", "smaller by"].iloc[0] == 4
+    assert table.loc[Config.scan("binary", D).key, "smaller by"] == 32
+    assert table.loc[Config.scan("sq8", D).key, "smaller by"] == 4
     with pytest.raises(ValueError, match=r"n=123 was not measured; measured: \[400, 800\]"):
         results_table(tiny_results, 123)
 
@@ -77,7 +107,7 @@ def test_json_round_trip(tiny_results, tmp_path):
     broken = {key: value for key, value in again.items() if key != "bandwidth"}
     with pytest.raises(ValueError, match="results has no 'bandwidth'"):
         check_results(broken)
-    with pytest.raises(ValueError, match="schema_version=0 is not 1"):
+    with pytest.raises(ValueError, match="schema_version=0 is not 2"):
         check_results({**again, "schema_version": 0})
     with pytest.raises(ValueError, match=r"results\['rows'\]\[0\]\['recall_at_k'\]=None must be a float"):
         check_results({**again, "rows": [{**again["rows"][0], "recall_at_k": None}]})
@@ -88,7 +118,7 @@ def test_a_funnel_with_a_shortlist_of_everything_is_exact_search(rng):
     _, exact = search(float_index(docs), queries, 10)
     for precision, dim, code in (("binary", 64, 8), ("binary", 16, 4), ("float32", 16, 64)):
         prepared = prepare(Config("funnel", precision, dim, code, shortlist=300), docs, queries, 10)
-        assert recall_at_k(prepared.run(prepared.queries), exact) == 1, (precision, dim)
+        assert overlap_at_k(prepared.run(prepared.queries), exact, 10) == 1, (precision, dim)
 
 
 def test_padding_binary_codes_changes_speed_not_distances(rng):
@@ -100,24 +130,18 @@ def test_padding_binary_codes_changes_speed_not_distances(rng):
     assert set(FAST_CODE_BYTES) >= {fast_code_bytes(b) for b in range(1, 65)}
 
 
-def test_int8_index_holds_the_codes_of_quantize_int8(rng):
+def test_sq8_index_holds_the_codes_of_quantize_int8_and_scores_float_queries(rng):
     docs, queries = anisotropic(rng, 300), anisotropic(rng, 5)
-    index = int8_index(docs)
+    index = sq8_index(docs)
     ranges = calibrate_int8(docs)
     stored = faiss.vector_to_array(index.codes).reshape(300, D)
     np.testing.assert_array_equal(stored.astype(np.int16) - 128, quantize_int8(docs, ranges))
-    scores, ids = search(index, queries, 10)
-    decoded = index.sa_decode(stored)
-    np.testing.assert_allclose(scores, np.take_along_axis(queries @ decoded.T, ids, 1), rtol=1e-4, atol=1e-5)
-    assert index.code_size == D  # one byte per dimension
-
-
-def test_faiss_rule_is_faiss_default():
-    fresh = subprocess.run([sys.executable, "-c", "import faiss; print(faiss.cvar.distance_compute_blas_threshold)"],
-                           capture_output=True, text=True, check=True)
-    assert int(fresh.stdout) == FAISS_BLAS_THRESHOLD
-    assert faiss_rule_min_queries(64) * 64 >= FAISS_BLAS_THRESHOLD > (faiss_rule_min_queries(64) - 1) * 64
-    assert faiss_rule_min_queries(384) == 334
+    # Each byte stands for the centre of its bucket between the calibrated min and max (computed here, not by faiss)
+    centres = ranges[0] + (stored + 0.5) / 255 * (ranges[1] - ranges[0])
+    np.testing.assert_allclose(index.sa_decode(stored), centres, rtol=1e-5, atol=1e-6)
+    scores, ids = search(index, queries, 10)  # float queries, never quantized: unlike notebook 05's int8
+    np.testing.assert_allclose(scores, np.take_along_axis(queries @ centres.T, ids, 1), rtol=1e-4, atol=1e-5)
+    assert index.is_trained and index.code_size == D  # one byte per dimension
 
 
 def test_memory_bandwidth_reports_gigabytes_per_second():
@@ -132,7 +156,7 @@ def test_projection_follows_the_measured_slope(tiny_results):
         row["index_bytes"] *= 1000
         row["latency_median_s"] = 1e-9 * row["n"] * row["code_bytes"]  # exactly linear in N
     table = project(fake, targets=(10**8, 10**9), fit_from=100_000)
-    base = table[table["config"] == "float32 64"].set_index("n")
+    base = table[table["key"] == baseline(D).key].set_index("n")
     np.testing.assert_allclose(base["slope"], 1, rtol=1e-9)
     np.testing.assert_allclose(base.loc[10**9, "latency_s"], 1e-9 * 10**9 * 256, rtol=1e-6)
     np.testing.assert_allclose(base.loc[10**9, "latency_linear_s"], 1e-9 * 10**9 * 256, rtol=1e-9)
@@ -147,13 +171,15 @@ def test_quick_mode_runs_from_the_command_line(tmp_path, capsys):
     assert "float32 384" in printed and "Goals:" in printed and "memory bandwidth" in printed
     results = load_results(out)
     assert results["settings"]["n"] == [10_000, 30_000]
-    assert results_frame(results).query("config == 'float32 384'")["recall_at_k"].eq(1).all()
+    frame = results_frame(results)
+    assert frame.loc[frame["key"] == baseline(384).key, "recall_at_k"].eq(1).all()
 
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--n", "0"], "n=(0,): 0 is not a positive integer"),
     (["--n", "10k"], "--n='10k' must be comma-separated integers"),
-    (["--precisions", "fp16"], "precisions='fp16' is not one of 'float32', 'int8', 'binary'"),
+    (["--precisions", "fp16"], "precisions='fp16' is not one of 'float32', 'sq8', 'binary'"),
+    (["--precisions", "int8"], "precisions='int8' is not one of 'float32', 'sq8', 'binary'"),
     (["--shortlists", "15"], "shortlists: 15 must be a multiple of k=10"),
     (["--batch-sizes", "512", "--queries", "64"], "batch_sizes: 512 is larger than queries=64"),
     (["--binary-padding", "always"], "binary_padding='always' is not one of 'fast', 'none', 'both'"),
