@@ -16,9 +16,10 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 def test_environment_yml_lists_what_pyproject_lists():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    expected = set(project["dependencies"]) | set(project["optional-dependencies"]["lab"])
+    extras = project["optional-dependencies"]
+    expected = set(project["dependencies"]) | set(extras["lab"]) | set(extras["db"])
     pip_lines = re.findall(r"^\s+- ([^-#\s][^#\n]*?)\s*(?:#.*)?$", (ROOT / "environment.yml").read_text(), re.M)
-    listed = {line for line in pip_lines if re.match(r"[A-Za-z0-9_.-]+\s*(>=|==|~=|<)", line)}  # not python=3.11
+    listed = {line for line in pip_lines if re.match(r"[A-Za-z0-9_.\[\]-]+\s*(>=|==|~=|<)", line)}  # not python=3.11
     assert listed == expected
     assert "- -e ." in (ROOT / "environment.yml").read_text()
 
@@ -35,6 +36,23 @@ def test_lock_file_pins_every_dependency_and_the_cpu_torch():
              for d in project["dependencies"] + sum(project["optional-dependencies"].values(), [])}
     assert names <= set(lock), names - set(lock)
     assert lock["torch"] == "2.13.0"
+
+
+def test_requirements_lowest_pins_the_lower_bound_of_every_direct_dependency():
+    """`make test-lowest` runs every test at these versions, so each range in pyproject.toml is one CI proves."""
+    from packaging.version import Version
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    bounds = {}
+    for spec in project["dependencies"] + sum(project["optional-dependencies"].values(), []):
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)(?:\[[\w,-]+\])?(>=|==)([0-9][\w.]*)(?:,.*)?", spec.replace(" ", ""))
+        assert match, f"{spec}: give a lower bound (>= or ==), the version make test-lowest installs"
+        bounds[normalized(match[1])] = Version(match[3])
+    lines = [line.split("#")[0].strip() for line in (ROOT / "requirements-lowest.txt").read_text().splitlines()]
+    pins = {normalized(name): Version(version) for name, version in (line.split("==") for line in lines if line)}
+    # torch: its bound keeps Colab's torch; the one torch this machine installs is the 2.13.0 CPU build.
+    assert pins.pop("torch") == Version("2.13.0") and bounds.pop("torch") <= Version("2.13.0")
+    assert pins == bounds
 
 
 def test_there_are_notebooks():
@@ -60,7 +78,7 @@ def test_links_to_the_repository_all_name_the_one_in_pyproject():
     named = set(re.findall(r"(?:github\.com|/gh|google\.com/github)/([\w.-]+/[\w.-]+?)(?:\.git)?(?=[/\"\s)])", readme))
     for path in NOTEBOOKS:
         source = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
-        installs = re.findall(r"%pip install -q \"mrl-lab @ git\+https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?\"", source)
+        installs = re.findall(r"%pip install -q \"mrl-lab(?:\[db\])? @ git\+https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?\"", source)
         assert len(installs) == 1, f"{path.name}: one Colab install line"
         named |= set(installs)
     assert named == {owner_name}, "change the repository in pyproject.toml, then everywhere in one sweep"
