@@ -7,6 +7,7 @@ benchmark's parts, the explorer's widgets, the vector database) stays importable
 # 01 · Tokenisation: the model, and the seed example
 from .models import MINILM, MINILM_MRL, NOMIC, EmbeddingModel, load_model
 from .data import SEED_ANSWER, SEED_PASSAGES, SEED_QUESTION
+from .exercises import solution
 # 02 · Pooling: token vectors → one sentence vector
 from .pooling import POOLING_MODES, pool
 from .embedding import encode, layer_norm, normalize
@@ -36,6 +37,7 @@ from .bench import BenchSettings, load_results, run_bench
 __all__ = [
     # 01
     "MINILM", "MINILM_MRL", "NOMIC", "EmbeddingModel", "load_model", "SEED_ANSWER", "SEED_PASSAGES", "SEED_QUESTION",
+    "solution",
     # 02
     "POOLING_MODES", "pool", "encode", "layer_norm", "normalize",
     # 03

@@ -1,0 +1,27 @@
+"""A folded solution keeps its output inside the fold, closed, and never hides a failing answer."""
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from mrl_helpers.exercises import solution
+
+
+@pytest.fixture
+def shell():
+    """A live IPython shell, as in a notebook: there ipywidgets' Output swallows the errors it shows."""
+    yield InteractiveShell.instance()
+    InteractiveShell.clear_instance()
+
+
+def test_the_fold_starts_closed_with_its_title(shell):
+    with solution("Answer 1") as fold:
+        pass
+    assert fold.selected_index is None
+    assert fold.get_title(0) == "Answer 1"
+    assert len(fold.children) == 1
+
+
+def test_a_failing_solution_fails_the_cell(shell):
+    with pytest.raises(AssertionError, match="wrong answer"):
+        with solution():
+            assert False, "wrong answer"
