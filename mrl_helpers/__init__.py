@@ -17,14 +17,14 @@ from .models import dimension_ladder
 from .data import Dataset, load_beir, load_mini, scifact_or_mini
 from .metrics import mrr, ndcg, recall, to_run
 from .evaluation import bytes_per_vector, evaluate, ndcg_of, retrieve
-# 04 · FAISS search: exact search, BLAS, speed at scale
-from .search import BLAS_MIN_QUERIES, faiss_rule_min_queries, float_index, search
-from .metrics import overlap_at_k
+# 04 · FAISS search: exact search, latency and memory against dimension
+from .search import BLAS_MIN_QUERIES, float_index, search
 from .speed import format_bytes, gaussian_like, median_seconds, synthetic_corpus
 from .threads import limited_threads
 # 05 · Binary quantization: bits, Hamming distance, rescoring, int8
 from .quantization import binarize, calibrate_int8, dequantize_int8, quantize_int8, unpack_signs
 from .search import binary_index, funnel_search, rescore
+from .metrics import overlap_at_k
 from .evaluation import PRECISIONS, make_searcher
 # 06 · The interactive explorer
 from .explorer import explore, prepare_explorer
@@ -44,11 +44,11 @@ __all__ = [
     "truncate", "dimension_ladder", "Dataset", "load_beir", "load_mini", "scifact_or_mini", "mrr", "ndcg", "recall",
     "to_run", "bytes_per_vector", "evaluate", "ndcg_of", "retrieve",
     # 04
-    "BLAS_MIN_QUERIES", "faiss_rule_min_queries", "float_index", "search", "overlap_at_k", "format_bytes",
+    "BLAS_MIN_QUERIES", "float_index", "search", "format_bytes",
     "gaussian_like", "median_seconds", "synthetic_corpus", "limited_threads",
     # 05
     "binarize", "calibrate_int8", "dequantize_int8", "quantize_int8", "unpack_signs", "binary_index", "funnel_search",
-    "rescore", "PRECISIONS", "make_searcher",
+    "rescore", "overlap_at_k", "PRECISIONS", "make_searcher",
     # 06
     "explore", "prepare_explorer",
     # 07

@@ -85,7 +85,8 @@ def shipped_embeddings(described: tuple[str, ...]) -> np.ndarray | None:
 
     all-MiniLM-L6-v2's embeddings of SciFact's corpus and queries come with the package, so that no notebook
     waits minutes for them on its first run. They were computed with the library versions their manifest names;
-    each file is checked against its SHA-256 before use, and notebook 03 re-encodes a sample to show they match.
+    each file is checked against its SHA-256 before use, notebook 03 re-encodes a sample to show they
+    match, and tests/test_shipped.py checks them all.
     """
     folder = packaged_data("embeddings")
     manifest = folder / "manifest.json"

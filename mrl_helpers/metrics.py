@@ -72,7 +72,7 @@ def ndcg(run: Run, qrels: Qrels, k: int) -> float:
 
 
 def overlap_at_k(ids: np.ndarray, reference_ids: np.ndarray, k: int) -> float:
-    """Mean share of each query's reference top k that its row of `ids` also holds, in any order (notebook 04).
+    """Mean share of each query's reference top k that its row of `ids` also holds, in any order (notebook 05).
 
     With exact full-dimension float32 search as the reference and a top k as `ids`, this is what vector-search
     benchmarks call recall@k: how much of the exact answer a cheaper search keeps, whatever the relevance

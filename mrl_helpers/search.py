@@ -15,7 +15,7 @@ Index = faiss.IndexFlatIP | faiss.IndexBinaryFlat
 # faiss.cvar.distance_compute_blas_threshold (faiss >= 1.14, as pyproject.toml requires): BLAS when
 # n_queries * d reaches 128,000, so truncated vectors miss it (1000 queries at 64 dimensions take the loop, as
 # slow as at 384). `search` decides itself: BLAS from BLAS_MIN_QUERIES queries at any dimension. Measured here:
-# from 20 queries BLAS wins at every dimension; for one query over 1 M vectors it is 2.6x slower (notebooks 04, 08).
+# from 20 queries BLAS wins at every dimension; for one query over 1 M vectors it is 2.6x slower (notebook 08).
 FAISS_BLAS_THRESHOLD = 128_000  # faiss's default
 BLAS_MIN_QUERIES = 20
 # IndexBinaryFlat keeps the best k in a heap (faiss's default), or counts how many codes sit at each
@@ -25,7 +25,7 @@ COUNTING_FROM = 100
 
 
 def faiss_rule_min_queries(dim: int) -> int:
-    """The smallest batch that this faiss's own rule scores with BLAS at `dim` dimensions (notebooks 04 and 08).
+    """The smallest batch that this faiss's own rule scores with BLAS at `dim` dimensions (notebook 08).
 
     >>> faiss_rule_min_queries(64)
     2000
