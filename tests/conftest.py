@@ -16,6 +16,12 @@ def model():
 
 
 @pytest.fixture(scope="session")
+def mrl_model():
+    """The packaged offline Matryoshka model: all-MiniLM-L6-v2 plus the lab's trained head."""
+    return load_model("minilm-mrl")
+
+
+@pytest.fixture(scope="session")
 def mini():
     return load_mini()
 

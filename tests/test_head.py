@@ -15,11 +15,6 @@ from mrl_helpers.models import MINILM_MRL, head_dir, load_model, st_modules
 QUICK = {"steps": 30, "pool_size": 128, "batch_size": 32}  # the mechanics, in about a second
 
 
-@pytest.fixture(scope="session")
-def mrl_model():
-    return load_model("minilm-mrl")
-
-
 def test_it_loads_offline_as_an_ordinary_sentence_transformers_model(mrl_model, mini):
     assert mrl_model.name == MINILM_MRL and mrl_model.trained_with_mrl and mrl_model.full_dim == 384
     assert mrl_model.matryoshka_dims == RECIPE.dims

@@ -4,13 +4,8 @@ import numpy as np
 import pytest
 
 from mrl_helpers import (
-    binarize, binary_index, encode, evaluate, funnel_search, load_model, ndcg_of, retrieve, unpack_signs,
+    binarize, binary_index, encode, evaluate, funnel_search, ndcg_of, retrieve, unpack_signs,
 )
-
-
-@pytest.fixture(scope="module")
-def mrl_model():
-    return load_model("minilm-mrl")
 
 
 @pytest.fixture(scope="module")

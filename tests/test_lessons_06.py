@@ -8,14 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from mrl_helpers import SEED_QUESTION, bytes_per_vector, encode, explore, load_model, prepare_explorer
+from mrl_helpers import SEED_QUESTION, bytes_per_vector, encode, explore, prepare_explorer
 from mrl_helpers.explorer import geometry
 from mrl_helpers.explorer.state import TRUST_NEIGHBOURS
-
-
-@pytest.fixture(scope="module")
-def mrl_model():
-    return load_model("minilm-mrl")
 
 
 def test_umap_keeps_more_neighbourhoods_than_pca_and_no_picture_keeps_them_all(mrl_model, mini):
