@@ -48,7 +48,22 @@ def worker(path: Path, timeout: int, allow_errors: bool) -> dict:
     failed = [out["ename"] for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
               if out.get("output_type") == "error"]
     return {"notebook": path.name, "seconds": seconds, "model_line": model_line, "failed_cells": failed,
+            "slowest_cells": slowest_cells(nb),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}  # KiB on Linux
+
+
+def slowest_cells(nb, n: int = 3) -> list[list]:
+    """The n code cells that took longest, as [cell id, seconds], from the timestamps nbclient records."""
+    from datetime import datetime
+
+    def seconds(cell) -> float:
+        stamps = cell.metadata.get("execution", {})
+        start, end = stamps.get("iopub.execute_input"), stamps.get("shell.execute_reply")
+        return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() if start and end else 0.0
+
+    timed = sorted(([c.get("id", "?"), round(seconds(c), 1)] for c in nb.cells if c.cell_type == "code"),
+                   key=lambda pair: -pair[1])
+    return timed[:n]
 
 
 def run(path: Path, env: dict, timeout: int, allow_errors: bool) -> dict:
@@ -95,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             line = (f"{path.name:<36} " + "  ".join(
                 f"{kind} {r['seconds']:6.0f} s {r['peak_rss_mb']:6.0f} MB"
                 + (f" ({len(r['failed_cells'])} cells failed)" if r["failed_cells"] else "")
+                + f" slowest {r['slowest_cells']}"
                 if "error" not in r else f"{kind} FAILED {r['error']}"
                 for kind, r in runs.items()))
             print(line, flush=True)
