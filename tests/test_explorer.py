@@ -19,8 +19,8 @@ from mrl_helpers.explorer import geometry
 from mrl_helpers.explorer.geometry import nearest, nearest_neighbours, neighbour_preservation, slider_dims
 from mrl_helpers.explorer.state import memoised, memoised_args
 from mrl_helpers.explorer.views import (
-    changed_props, choose_display_mode, metrics_html, results_html, scatter_layout, scatter_trace_count,
-    scatter_traces,
+    PALETTE, changed_props, choose_display_mode, group_styles, metrics_html, results_html, scatter_layout,
+    scatter_trace_count, scatter_traces,
 )
 
 
@@ -294,6 +294,9 @@ def test_scifact_subset(model, scifact, monkeypatch):
     relevant = {d for rels in scifact.qrels.values() for d in rels}
     assert len(corpus.dataset.docs) == 800 == corpus.doc_emb.shape[0] and relevant <= set(corpus.dataset.doc_ids)
     assert corpus.group_kind == "k-means cluster" and len(set(corpus.groups)) == 8
+    for name in set(corpus.groups):  # each cluster is named by words that its documents' titles use
+        titles = " ".join(t for t, g in zip(corpus.dataset.titles, corpus.groups) if g == name).lower()
+        assert len(name.split(", ")) == 3 and all(word in titles for word in name.split(", ")), name
     r = explore(s, corpus.examples[0], 128, "binary+rescore", corpus="scifact")
     assert r.n_queries == len(scifact.queries) and 0 < r.ndcg10 <= 1 and "800 documents" in r.corpus_label
 
@@ -305,6 +308,8 @@ def test_results_html_has_one_row_per_hit_and_escapes_text(state):
     r = explore(state, SEED_QUESTION, 64, "int8", k=4)
     page = results_html(r)
     assert page.count('class="mrl-hit"') == 4 and 'class="mrl-results"' in page and "int8 dot product" in page
+    assert "table-layout:fixed" in page and page.count("<col ") == 5  # fixed column widths: the table never jumps
+    assert '<th title="rank of the same document at full dimension in float32' in page and ">full-dim rank<" in page
     evil = dataclasses.replace(r, hits=[dataclasses.replace(r.hits[0], title="<script>alert(1)</script>")])
     assert "<script>" not in results_html(evil) and "&lt;script&gt;" in results_html(evil)
 
@@ -314,8 +319,16 @@ def test_metrics_html_shows_every_number(state):
     page = metrics_html(r)
     for name in ("setting", "overlap", "ndcg", "bytes", "latency", "trust"):
         assert f'data-metric="{name}"' in page
-    assert "72 dimensions (between the ladder" in page and "shortlist 3× k" in page
+    assert "72 dimensions (between rungs)" in page and "shortlist 3× k" in page
     assert f"{r.bytes_per_vector:,} bytes per vector" in page and "9 bytes per vector" in page
+
+
+def test_group_styles_tell_every_topic_apart_largest_first():
+    groups = ["a"] * 3 + [f"t{i}" for i in range(14)] + ["b"] * 2
+    styles = group_styles(groups)
+    assert list(styles)[:2] == ["a", "b"] and list(styles)[2:] == [f"t{i}" for i in range(14)]  # by size, then order
+    assert len(set(styles.values())) == 16 and len({colour for colour, _ in styles.values()}) == len(PALETTE) == 10
+    assert len({colour.lower() for colour in PALETTE}) == 10
 
 
 def test_scatter_traces_keep_their_count_and_order(state, no_umap):

@@ -2,8 +2,10 @@
 
 The browser test starts JupyterLab on 127.0.0.1 with a fresh workspace, opens notebook 06 in headless
 Chromium through Playwright, runs all cells, moves the dimension slider, switches the precision and
-types a new query, and checks that the results table, the metrics and the plot all change. It saves
-screenshots to test-artifacts/ and prints their paths and the browser's update times. It skips only
+types a new query, switches the corpus, and checks that the results table, the metrics and the plot all change.
+On a laptop's screen (1366 × 768) the controls, the plot, the metrics and the results are all in view once the
+explorer is scrolled to the top, and its height never changes. It saves screenshots of the screen to
+test-artifacts/ and prints their paths and the browser's update times. It skips only
 where no Chromium is installed, and fails instead on CI (`CI` set), which must install it
 (Debian: `apt-get install -y chromium`).
 """
@@ -58,6 +60,8 @@ def test_each_change_redraws_once_and_the_figure_is_updated_in_place(state):
     assert app.dim.value == state.model.full_dim and app.precision.value == "float32"  # measure() restores them
     assert 'class="mrl-results"' in app.results.value and 'data-metric="ndcg"' in app.metrics.value
     assert f'data-updates="{len(app.seconds)}"' in app.status.value and "updated in place" in app.status.value
+    details = app.widget.children[-1]  # the status is folded away, still updated
+    assert details.children == (app.status,) and details.selected_index is None
     documents = app.plot.data[0]
     assert len(documents.x) == len(state.corpora["mini"].dataset.docs)
     app.dim.value = 64
@@ -76,7 +80,9 @@ def test_output_mode_redraws_a_plain_figure(state):
     assert shown["output_type"] == "display_data" and list(shown["data"]) == ["application/vnd.plotly.v1+json"]
     figure = go.Figure(shown["data"]["application/vnd.plotly.v1+json"])  # sent unvalidated: plotly must accept it
     assert len(figure.data) == scatter_trace_count(app._n_slots) and "64 dims" in figure.layout.title.text
-    assert figure.layout.title.font.size == 13 and figure.layout.legend.orientation == "h"  # the base layout kept
+    base = plot.BASE_LAYOUT  # kept, merged key by key with what changes
+    assert figure.layout.title.font.size == base["title"]["font"]["size"] and figure.layout.height == plot.PLOT_SIZE[1]
+    assert shown["data"]["application/vnd.plotly.v1+json"]["config"] == {"displayModeBar": False}  # no toolbar
     assert "redrawn in an Output" in app.status.value and 'data-mode="output"' in app.status.value
 
 
@@ -94,8 +100,11 @@ def test_controls(state):
     assert app.oversample.disabled
     app.precision.value = "binary+rescore"
     assert not app.oversample.disabled
+    assert [b.button_style for b in app.ladder] == ["primary"] + [""] * (len(app.ladder) - 1)  # the active rung
     app.ladder[-1].click()
-    assert app.dim.value == state.ladder[-1] == app.last.dim
+    assert app.dim.value == state.ladder[-1] == app.last.dim and app.ladder[-1].button_style == "primary"
+    app.dim.value = state.dims[state.dims.index(state.ladder[-2]) + 1]  # between two rungs: none is active
+    assert {b.button_style for b in app.ladder} == {""}
     example = state.corpora["mini"].examples[2]
     app.examples.value = example
     assert app.query.value == example == app.last.query and app.examples.value == ""
@@ -118,9 +127,9 @@ def test_bad_input_is_reported_and_the_last_result_kept(state):
     app = ExplorerApp(state, mode="figurewidget")
     good = app.update()
     app.query.value = "   "
-    assert app.last is good and "Not updated: query=&#x27;   &#x27; is empty" in app.status.value
+    assert app.last is good and "Not updated: query=&#x27;   &#x27; is empty" in app.alert.value
     app.query.value = SEED_QUESTION
-    assert app.last is not good and "Not updated" not in app.status.value
+    assert app.last is not good and app.alert.value == ""
 
 
 # --- a real kernel, no browser ---------------------------------------------------------------------------
@@ -278,6 +287,17 @@ MARK_AND_LISTEN = """() => {
         document.querySelector('.mrl-status-box'), {subtree: true, childList: true, characterData: true});
 }"""
 KERNEL_IDLE = "() => document.querySelector('#jp-main-statusbar').innerText.includes('| Idle')"
+LAPTOP = {"width": 1366, "height": 768}
+IN_VIEW = [".mrl-corpus", ".mrl-query", ".mrl-examples", ".mrl-dim", ".mrl-ladder", ".mrl-precision", ".mrl-oversample",
+           ".mrl-k", ".mrl-projection", ".mrl-plot", ".mrl-metrics-box", ".mrl-results-box", ".mrl-details"]
+SCROLL_TO_TOP = "e => e.scrollIntoView({block: 'start'})"
+
+
+def outside_the_screen(page) -> dict:
+    """The parts of the explorer not wholly on the screen, with their boxes (empty: everything is in view)."""
+    boxes = {selector: page.locator(selector).first.bounding_box() for selector in IN_VIEW}
+    return {selector: box for selector, box in boxes.items() if box is None or box["x"] < 0 or box["y"] < 0
+            or box["x"] + box["width"] > LAPTOP["width"] or box["y"] + box["height"] > LAPTOP["height"]}
 
 
 def assert_every_cell_ran(page, saved: Path) -> None:
@@ -325,18 +345,21 @@ def test_explorer_in_a_real_browser(lab, capsys):
         kernel_seconds.append(float(page.locator(".mrl-status").get_attribute("data-last-ms")) / 1000)
         return before
 
-    def shoot(page, name: str, full_page: bool = False) -> None:
+    heights: dict[str, float] = {}  # the explorer's height after each step
+
+    def shoot(page, name: str) -> None:
+        """Scroll the explorer's top to the top of the screen, check that it is all in view, save the screen."""
+        page.locator(".mrl-explorer").evaluate(SCROLL_TO_TOP)
+        heights[name] = page.locator(".mrl-explorer").bounding_box()["height"]
         path = ARTIFACTS / f"explorer-{name}.png"
-        if full_page:
-            page.screenshot(path=str(path))
-        else:
-            page.locator(".mrl-explorer").screenshot(path=str(path))
+        page.screenshot(path=str(path))
         screenshots.append(path)
+        assert not outside_the_screen(page), f"{name}: not all in view at 1366 × 768: {outside_the_screen(page)}"
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=lab.chromium, headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1800})  # tall: the explorer fits
+            page = browser.new_page(viewport=LAPTOP)
             page.set_default_timeout(60_000)
 
             # 1. Open the notebook, wait for its kernel, then Run > Run All Cells
@@ -351,7 +374,7 @@ def test_explorer_in_a_real_browser(lab, capsys):
             page.locator(".mrl-explorer").scroll_into_view_if_needed()  # JupyterLab renders cells in view only
             page.wait_for_function("() => document.querySelector('.mrl-plot .js-plotly-plot .scatterlayer .point')")
             page.evaluate(MARK_AND_LISTEN)
-            shoot(page, "1-after-run-all", full_page=True)
+            shoot(page, "1-after-run-all")
             first = read(page)
             assert first["results"].count("\n") >= 5 and "overlap@5" in first["metrics"]
             assert first["plot"]["svg_points"] > 100, "the documents are drawn as SVG points"
@@ -368,7 +391,13 @@ def test_explorer_in_a_real_browser(lab, capsys):
             assert moved["results"] != first["results"] or moved["metrics"] != first["metrics"]
             assert f"{dim} dimensions" in moved["metrics"] and moved["metrics"] != first["metrics"]
             assert moved["plot"]["docs_x"] != first["plot"]["docs_x"], "the documents moved in the picture"
+            assert page.locator(".mrl-ladder button.mod-primary").count() == 0, "no rung is active between rungs"
             shoot(page, "2-dimension-slider")
+            rung = page.locator(".mrl-ladder button").nth(2)
+            dim = int(rung.inner_text())
+            change(page, rung.click, "docs_x")
+            assert page.locator(".mrl-ladder button.mod-primary").all_inner_texts() == [str(dim)], "the rung is shown"
+            moved = read(page)
 
             # 3. Switch the precision to binary
             change(page, lambda: page.locator(".mrl-precision button", has_text=re.compile(r"^\s*binary\s*$")).click(),
@@ -388,8 +417,21 @@ def test_explorer_in_a_real_browser(lab, capsys):
             assert typed["plot"]["query"] != binary["plot"]["query"], "the query's star moved"
             assert typed["plot"]["same_element"], "the same plot element was updated in place, never replaced"
             shoot(page, "4-new-query")
+            latest = typed
 
-            # 5. Reload the page: the views are made afresh from the kernel's widgets and show the latest picture
+            # 5. Switch to the SciFact subset (where the notebook has it): its clusters are named by their words
+            scifact = page.locator(".mrl-corpus button", has_text="SciFact")
+            if scifact.count():
+                change(page, scifact.click, "docs_x")
+                latest = read(page)
+                legend = page.evaluate("() => Array.from(document.querySelectorAll('.mrl-plot .legendtext'), "
+                                       "e => e.textContent)")
+                assert page.locator(".mrl-metrics").get_attribute("data-corpus") == "scifact"
+                assert len(legend) == 10 and not any(t.startswith("cluster") for t in legend), legend
+                shoot(page, "5-scifact")
+            assert len(set(heights.values())) == 1, f"the explorer's height changed: {heights}"
+
+            # 6. Reload the page: the views are made afresh from the kernel's widgets and show the latest picture
             page.reload()
             page.wait_for_selector(".mrl-explorer", state="attached")
             page.locator(".mrl-explorer").scroll_into_view_if_needed()
@@ -397,9 +439,9 @@ def test_explorer_in_a_real_browser(lab, capsys):
             # JupyterLab may not lay out cells off screen yet: wait until the results are drawn, not only the plot
             page.wait_for_function("() => document.querySelector('.mrl-results')?.innerText.trim().length > 0")
             reloaded = read(page)
-            assert reloaded["plot"]["query"] == typed["plot"]["query"] and reloaded["results"] == typed["results"]
-            assert reloaded["plot"]["docs_x"] == typed["plot"]["docs_x"]
-            shoot(page, "5-after-reload")
+            assert reloaded["plot"]["query"] == latest["plot"]["query"] and reloaded["results"] == latest["results"]
+            assert reloaded["plot"]["docs_x"] == latest["plot"]["docs_x"]
+            shoot(page, "6-after-reload")
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "explorer-failure.png"))
             (ARTIFACTS / "explorer-failure.html").write_text(page.content())
@@ -416,6 +458,6 @@ def test_explorer_in_a_real_browser(lab, capsys):
                              ("in Python, in the kernel, for the same changes", kernel_seconds)):
             print(f"\nexplorer update time {label}: {len(times)} changes, median {np.median(times) * 1e3:.0f} ms, "
                   f"p95 {np.percentile(times, 95) * 1e3:.0f} ms", end="")
-        print()
+        print(f"\nthe explorer's height after each step: {heights}")
         for path in screenshots:
             print(f"screenshot: {path}")

@@ -19,13 +19,15 @@ from ..checks import check_choice
 from ..evaluation import PRECISIONS
 from .explore import Exploration, explore
 from .geometry import nearest
-from .plot import FigurePlot, OutputPlot, detect_display_mode
+from .plot import PLOT_SIZE, FigurePlot, OutputPlot, detect_display_mode
 from .state import DEFAULT_OVERSAMPLE, Corpus, ExplorerState
-from .views import metrics_html, results_html, scatter_layout, scatter_trace_count, scatter_traces
+from .views import ONE_LINE, metrics_html, results_html, scatter_layout, scatter_trace_count, scatter_traces
 
-LABEL_STYLE = {"description_width": "90px"}
-BUTTON_STYLE = {**LABEL_STYLE, "button_width": "auto"}
+LABEL_STYLE = {"description_width": "72px"}
+BUTTON_STYLE = {"button_width": "auto"}
 CONTROLS = ("corpus", "query", "examples", "dim", "precision", "oversample", "k", "projection")
+# One laptop screen (1366 × 768, JupyterLab's file browser open): fixed sizes, so that nothing moves on a change
+EXPLORER_WIDTH, SIDE_WIDTH, METRICS_HEIGHT, RESULTS_HEIGHT = "940px", "395px", "130px", "282px"
 
 
 class ExplorerApp:
@@ -59,7 +61,7 @@ class ExplorerApp:
         self._holding = False
         self._n_slots = max(len(set(c.groups)) for c in state.corpora.values())
         self._make_controls(state.corpora[corpus], corpus, query, dim, precision, k, oversample, projection)
-        self.results, self.metrics, self.status = w.HTML(), w.HTML(), w.HTML()
+        self.results, self.metrics, self.status, self.alert = w.HTML(), w.HTML(), w.HTML(), w.HTML()
         self._plot = FigurePlot(scatter_trace_count(self._n_slots)) if self.mode == "figurewidget" else OutputPlot()
         self.plot = self._plot.widget
         self._wire()
@@ -69,21 +71,21 @@ class ExplorerApp:
                        k: int, oversample: int, projection: str) -> None:
         state = self.state
         self.corpus = w.ToggleButtons(options=[(c.label, name) for name, c in state.corpora.items()], value=corpus,
-                                      description="corpus", style=BUTTON_STYLE)
+                                      style=BUTTON_STYLE)
         self.query = w.Text(value=query or first.examples[0], description="query", continuous_update=False,
                             placeholder="type a question and press Enter", style=LABEL_STYLE,
-                            layout=w.Layout(width="60%"))
-        self.examples = w.Dropdown(options=_example_options(first), value="", layout=w.Layout(width="38%"))
+                            layout=w.Layout(width="440px"))
+        self.examples = w.Dropdown(options=_example_options(first), value="", description=" ", style=LABEL_STYLE,
+                                   layout=w.Layout(width="440px"))
         self.dim = w.SelectionSlider(options=list(state.dims), value=dim or state.model.full_dim,
-                                     description="dimension", style=LABEL_STYLE, layout=w.Layout(width="60%"))
-        self.ladder = [w.Button(description=str(d), tooltip=f"jump to {d} dimensions",
-                                layout=w.Layout(width="52px")) for d in state.ladder]
-        self.precision = w.ToggleButtons(options=list(PRECISIONS), value=precision, description="precision",
-                                         style=BUTTON_STYLE)
-        self.oversample = w.IntSlider(value=oversample, min=1, max=10, description="rescore ×", style=LABEL_STYLE)
-        self.k = w.IntSlider(value=k, min=1, max=20, description="k", style=LABEL_STYLE)
-        self.projection = w.ToggleButtons(options=list(state.projections), value=projection,
-                                          description="2-D picture", style=BUTTON_STYLE)
+                                     description="dimension", style=LABEL_STYLE, layout=w.Layout(width="440px"))
+        self.ladder = [w.Button(description=str(d), tooltip=f"jump to {d} dimensions, a size the model was trained at",
+                                layout=w.Layout(width="46px", height="26px")) for d in state.ladder]
+        self.precision = w.ToggleButtons(options=list(PRECISIONS), value=precision, style=BUTTON_STYLE)
+        self.oversample = w.IntSlider(value=oversample, min=1, max=10, description="rescore ×", style=LABEL_STYLE,
+                                      layout=w.Layout(width="440px"))
+        self.k = w.IntSlider(value=k, min=1, max=20, description="k", style=LABEL_STYLE, layout=w.Layout(width="440px"))
+        self.projection = w.ToggleButtons(options=list(state.projections), value=projection, style=BUTTON_STYLE)
 
     def _wire(self) -> None:
         """Every control redraws; the examples and the corpus first change the query."""
@@ -95,24 +97,32 @@ class ExplorerApp:
             button.on_click(lambda _, d=d: setattr(self.dim, "value", d))
 
     def _lay_out(self) -> w.VBox:
-        """The controls above, plot and metrics side by side (metrics below when narrow), results and status."""
+        """Two columns of controls; below, the plot beside the metrics and results; the status folded in "details".
+
+        Every box has a fixed size (the results scroll inside theirs when k is large), so the explorer keeps its
+        height whatever changes, and it fits one laptop screen.
+        """
         for name in CONTROLS:  # CSS classes: what the browser test looks for
             getattr(self, name).add_class(f"mrl-{name}")
-        for name in ("results", "metrics", "status"):
+        for name in ("results", "metrics", "status", "alert"):
             getattr(self, name).add_class(f"mrl-{name}-box")
-        plot_box = w.Box([self.plot], layout=w.Layout(width="650px"))
+        plot_box = w.Box([self.plot], layout=w.Layout(width=f"{PLOT_SIZE[0]}px", height=f"{PLOT_SIZE[1]}px"))
         plot_box.add_class("mrl-plot")
-        self.metrics.layout = w.Layout(flex="1 1 280px", min_width="280px")
+        self.metrics.layout = w.Layout(width=SIDE_WIDTH, height=METRICS_HEIGHT, overflow="hidden")
+        self.alert.layout = w.Layout(width=SIDE_WIDTH, height="20px", overflow="hidden")
+        self.results.layout = w.Layout(width=SIDE_WIDTH, height=RESULTS_HEIGHT, overflow="auto")
+        ladder = _labelled("ladder", *self.ladder)
+        ladder.add_class("mrl-ladder")
+        details = w.Accordion([self.status], selected_index=None)  # ipywidgets 7 has no `titles=`
+        details.set_title(0, "details: plot mode, update times, versions")
+        details.add_class("mrl-details")
         widget = w.VBox([
-            self.corpus,
-            w.HBox([self.query, self.examples]),
-            w.HBox([self.dim, w.Label("ladder:"), *self.ladder]),
-            w.HBox([self.precision, self.oversample]),
-            w.HBox([self.k, self.projection]),
-            w.HBox([plot_box, self.metrics], layout=w.Layout(flex_flow="row wrap")),
-            self.results,
-            self.status,
-        ])
+            w.HBox([w.VBox([_labelled("corpus", self.corpus), self.query, self.examples,
+                            _labelled("2-D picture", self.projection)], layout=w.Layout(width="460px")),
+                    w.VBox([self.dim, ladder, _labelled("precision", self.precision), self.oversample, self.k])]),
+            w.HBox([plot_box, w.VBox([self.metrics, self.alert, self.results])]),
+            details,
+        ], layout=w.Layout(width=EXPLORER_WIDTH))
         widget.add_class("mrl-explorer")
         return widget
 
@@ -148,8 +158,12 @@ class ExplorerApp:
             r = explore(self.state, self.query.value, self.dim.value, self.precision.value, k=self.k.value,
                         oversample=self.oversample.value, projection=self.projection.value, corpus=self.corpus.value)
         except (ValueError, TypeError) as err:  # bad input from a control: say so, keep the last picture
-            self.status.value = self._status_html(error=str(err))
+            text = html.escape(f"Not updated: {err}")
+            self.alert.value = f'<div class="mrl-error" style="color:#cf222e;{ONE_LINE}" title="{text}">{text}</div>'
             return None
+        self.alert.value = ""
+        for button, d in zip(self.ladder, self.state.ladder):  # the active rung, when the dimension is on the ladder
+            button.button_style = "primary" if d == r.dim else ""
         self.results.value = results_html(r)
         self.metrics.value = metrics_html(r)
         self._plot.draw(scatter_traces(r, self._n_slots), scatter_layout(r))
@@ -158,15 +172,13 @@ class ExplorerApp:
         self.status.value = self._status_html()
         return r
 
-    def _status_html(self, error: str | None = None) -> str:
+    def _status_html(self) -> str:
         mode = ("one FigureWidget, updated in place" if self.mode == "figurewidget"
                 else "a plain figure redrawn in an Output")
         parts = [f"Plot: {mode} ({html.escape(self.mode_reason)})."]
         if self.seconds:
             parts.append(f"Update {len(self.seconds)} took {self.seconds[-1] * 1e3:.0f} ms in Python.")
         parts += [html.escape(note) for note in self.state.notes]
-        if error:
-            parts.append(f'<span class="mrl-error" style="color:#cf222e">Not updated: {html.escape(error)}</span>')
         last_ms = f"{self.seconds[-1] * 1e3:.1f}" if self.seconds else ""
         return (f'<div class="mrl-status" data-updates="{len(self.seconds)}" data-mode="{self.mode}" '
                 f'data-last-ms="{last_ms}" style="color:#6e7781">{" ".join(parts)}</div>')
@@ -210,6 +222,11 @@ class ExplorerApp:
             for name, value in before.items():
                 getattr(self, name).value = value
         return times
+
+
+def _labelled(label: str, *widgets: w.Widget) -> w.HBox:
+    """`widgets` in a row after a label as wide as the sliders' descriptions."""
+    return w.HBox([w.Label(label, layout=w.Layout(width=LABEL_STYLE["description_width"])), *widgets])
 
 
 def _example_options(corpus: Corpus) -> list[tuple[str, str]]:

@@ -13,12 +13,16 @@ from copy import deepcopy
 import ipywidgets as w
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.io.base_renderers import ColabRenderer
 
 from .views import changed_props, choose_display_mode
 
-BASE_LAYOUT = {"width": 640, "height": 600, "margin": {"l": 60, "r": 20, "t": 50, "b": 40}, "template": "plotly_white",
-               "title": {"font": {"size": 13}},
-               "legend": {"orientation": "h", "yanchor": "top", "y": -0.12, "font": {"size": 11}}}
+PLOT_SIZE = (535, 432)  # width, height in pixels: beside the metrics and results on a 1366 × 768 screen
+BASE_LAYOUT = {"width": PLOT_SIZE[0], "height": PLOT_SIZE[1], "margin": {"l": 40, "r": 10, "t": 34, "b": 36},
+               "template": "plotly_white", "title": {"font": {"size": 12}, "x": 0.01, "xanchor": "left"},
+               "xaxis": {"title": {"standoff": 4}}, "yaxis": {"title": {"standoff": 4}},
+               "legend": {"font": {"size": 10}, "itemclick": False, "itemdoubleclick": False, "tracegroupgap": 0}}
+CONFIG = {"displayModeBar": False}  # plotly's toolbar would cover the title; drag still zooms, a double click resets
 
 
 def in_colab() -> bool:
@@ -46,6 +50,7 @@ class FigurePlot:
 
     def __init__(self, n_traces: int):
         self.widget = go.FigureWidget(data=[go.Scatter(x=[], y=[]) for _ in range(n_traces)], layout=BASE_LAYOUT)
+        self.widget._config = CONFIG  # FigureWidget takes no config argument: its synced trait
         self._sent: list[dict] = [{} for _ in range(n_traces)]
         self._sent_layout: dict = {}
 
@@ -89,13 +94,13 @@ class OutputPlot:
         self.colab = in_colab()
 
     def draw(self, traces: list[dict], layout: dict) -> None:
-        figure = {"data": traces, "layout": _merged(BASE_LAYOUT, layout)}
+        figure = {"data": traces, "layout": _merged(BASE_LAYOUT, layout), "config": CONFIG}
         self.widget.outputs = ({"output_type": "display_data", "data": self.bundle(figure), "metadata": {}},)
 
     def bundle(self, figure: dict) -> dict:
         """The figure as a mime bundle: {mime type: content}."""
         if self.colab:
-            return pio.renderers["colab"].to_mimebundle(figure)
+            return ColabRenderer(config=CONFIG).to_mimebundle(figure)
         return {"application/vnd.plotly.v1+json": json.loads(pio.to_json(figure, validate=False))}
 
 

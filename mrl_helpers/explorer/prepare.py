@@ -58,8 +58,8 @@ def prepare_explorer(
     with limited_threads(1):  # many small computations: one thread each is faster on a busy machine
         for corpus in loaded.values():
             corpus.umap_dims = ladder if "UMAP" in projections else ()
-            if not corpus.groups:  # no topic labels (SciFact): colour by k-means cluster instead
-                corpus.groups = _kmeans_groups(corpus.doc_emb, 8, seed)
+            if not corpus.groups:  # no topic labels (SciFact): colour by k-means cluster, named by its words
+                corpus.groups = _kmeans_groups(corpus.doc_emb, corpus.dataset.titles, 8, seed)
         steps = [(c, d) for c in loaded.values() for d in ladder]
         for corpus, dim in tqdm(steps, desc="UMAP per corpus and ladder dimension", disable=not progress):
             for projection in projections:
@@ -113,8 +113,26 @@ def _example_queries(dataset: Dataset, first: str | None = None, n: int = 5) -> 
     return list(dict.fromkeys([first, *picks] if first else picks))[:n]
 
 
-def _kmeans_groups(emb: np.ndarray, n_clusters: int, seed: int) -> list[str]:
+def _kmeans_groups(emb: np.ndarray, titles: Sequence[str], n_clusters: int, seed: int) -> list[str]:
+    """Each document's k-means cluster, named by the cluster's most characteristic words."""
     from sklearn.cluster import KMeans
 
     labels = KMeans(n_clusters=n_clusters, n_init=4, random_state=seed).fit_predict(emb)
-    return [f"cluster {label + 1}" for label in labels]
+    names = cluster_names(titles, labels)
+    return [names[label] for label in labels]
+
+
+def cluster_names(texts: Sequence[str], labels: Sequence[int], n_words: int = 3) -> dict[int, str]:
+    """Each cluster's `n_words` most characteristic words: the top TF-IDF terms of its texts, joined as one document.
+
+    >>> cluster_names(["red apple", "green apple", "fast car", "red car"], [0, 0, 1, 1], n_words=2)
+    {0: 'apple, green', 1: 'car, fast'}
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    clusters = sorted(set(labels))
+    joined = [" ".join(t for t, label in zip(texts, labels) if label == c) for c in clusters]
+    words_only = r"(?u)\b[a-zA-Z][a-zA-Z-]+[a-zA-Z]\b"  # no numbers, no "il-" from "IL-6"
+    tfidf = TfidfVectorizer(stop_words="english", sublinear_tf=True, token_pattern=words_only)
+    weights, words = tfidf.fit_transform(joined).toarray(), tfidf.get_feature_names_out()
+    return {int(c): ", ".join(words[np.argsort(-w, kind="stable")[:n_words]]) for c, w in zip(clusters, weights)}

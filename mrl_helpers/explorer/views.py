@@ -7,6 +7,7 @@ browser; `plot` puts the dicts on screen.
 from __future__ import annotations
 
 import html
+from collections import Counter
 from typing import Literal
 
 import numpy as np
@@ -15,11 +16,13 @@ from ..speed import format_bytes
 from .explore import LATENCY_REPEATS, Exploration
 from .state import TRUST_NEIGHBOURS
 
-PALETTE = (  # plotly's Dark24, written out so that old plotly versions show the same colours
-    "#2E91E5", "#E15F99", "#1CA71C", "#FB0D0D", "#DA16FF", "#222A2A", "#B68100", "#750D86",
-    "#EB663B", "#511CFB", "#00A08B", "#FB00D1", "#FC0080", "#B2828D", "#6C7C32", "#778AAE",
-    "#862A16", "#A777F1", "#620042", "#1616A7", "#DA60CA", "#6C4516", "#0D2A63", "#AF0038",
+PALETTE = (  # plotly's D3 (Tableau 10), written out so that old plotly versions show the same colours
+    "#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22", "#17BECF",
 )
+SYMBOLS = ("circle", "square", "diamond", "triangle-up")  # after ten colours, the next ten reuse them with a new symbol
+FULL_RANK_TIP = "rank of the same document at full dimension in float32, the reference"
+MOVED_TIP = "places gained (▲) or lost (▼) against full dimension in float32"
+ONE_LINE = "white-space:nowrap;overflow:hidden;text-overflow:ellipsis"
 
 
 def _human_seconds(s: float) -> str:
@@ -39,44 +42,72 @@ def _score_text(score: float, precision: str) -> str:
 
 
 def results_html(r: Exploration) -> str:
-    """The ranked results as an HTML table (class "mrl-results"), one row per hit (class "mrl-hit")."""
-    head = (f"<tr><th>rank</th><th>document</th><th>{html.escape(r.score_label)}</th>"
-            "<th>rank at full dimension, float32</th><th>moved</th></tr>")
+    """The ranked results as an HTML table (class "mrl-results"), one row per hit (class "mrl-hit").
+
+    Fixed column widths and one line each for a title and its snippet, cut with an ellipsis (the whole text in
+    the tooltip), so that the table keeps its shape whatever the setting.
+    """
+    columns = [("rank", "rank at this setting", "32px"), ("document", "title, then the start of the text", "auto"),
+               (r.score_label, "the score at this setting: higher is better", "72px"),
+               ("full-dim rank", FULL_RANK_TIP, "54px"), ("moved", MOVED_TIP, "44px")]
+    cols = "".join(f'<col style="width:{width}">' for _, _, width in columns)
+    head = "".join(f'<th title="{html.escape(tip)}" style="height:30px;overflow:hidden;text-align:left;'
+                   f'vertical-align:bottom;font-size:11px;line-height:14px;font-weight:600">{html.escape(name)}</th>'
+                   for name, tip, _ in columns)
     rows = "".join(
-        f'<tr class="mrl-hit" data-doc-id="{html.escape(h.doc_id)}"><td>{h.rank}</td>'
-        f"<td><b>{html.escape(h.title)}</b> {html.escape(h.snippet)}</td>"
+        f'<tr class="mrl-hit" data-doc-id="{html.escape(h.doc_id)}" style="height:36px;vertical-align:top">'
+        f"<td>{h.rank}</td>"
+        f'<td title="{html.escape(h.title)}: {html.escape(h.snippet)}">'
+        f'<div style="{ONE_LINE};font-weight:600">{html.escape(h.title)}</div>'
+        f'<div style="{ONE_LINE};color:#57606a">{html.escape(h.snippet)}</div></td>'
         f"<td>{_score_text(h.score, r.precision)}</td><td>{h.full_rank}</td><td>{_move_html(h.moved)}</td></tr>"
         for h in r.hits
     )
     return (f'<table class="mrl-results" data-dim="{r.dim}" data-precision="{html.escape(r.precision)}" '
-            f'style="border-collapse:collapse;width:100%"><thead>{head}</thead><tbody>{rows}</tbody></table>')
+            f'style="border-collapse:collapse;width:100%;table-layout:fixed;font-size:12px;line-height:17px">'
+            f"<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
 
 
 def metrics_html(r: Exploration) -> str:
-    """The numbers for one setting as HTML (class "mrl-metrics"), one line per metric (class "mrl-metric")."""
-    rung = "on the model's ladder" if r.on_ladder else "between the ladder's dimensions"
+    """The numbers for one setting as HTML (class "mrl-metrics"), one line per metric (class "mrl-metric").
+
+    Each line is cut with an ellipsis where the box is too narrow; its tooltip holds the whole line.
+    """
+    rung = "on the ladder" if r.on_ladder else "between rungs"
     rescore = f", shortlist {r.oversample}× k" if r.precision == "binary+rescore" else ""
     encoded = ("memoised" if r.encode_s is None else _human_seconds(r.encode_s))
+    smaller = ("full size" if r.index_bytes == r.full_index_bytes
+               else f"{r.full_index_bytes / r.index_bytes:.1f}× smaller")
     lines = {
-        "setting": f"<b>{html.escape(r.corpus_label)}</b>: {r.dim} dimensions ({rung}), {html.escape(r.precision)}"
-                   f"{rescore}, k = {r.k}",
-        "overlap": f"overlap@{r.k} with full dimension float32: <b>{r.overlap:.0%}</b> "
+        "setting": f"<b>{r.dim} dimensions</b> ({rung}), {html.escape(r.precision)}{rescore}, k = {r.k}",
+        "overlap": f"overlap@{r.k} with full float32: <b>{r.overlap:.0%}</b> "
                    f"({round(r.overlap * len(r.hits))} of {len(r.hits)})",
-        "ndcg": f"nDCG@10 over {r.n_queries} queries: <b>{r.ndcg10:.3f}</b> "
-                f"({r.ndcg10 / r.ndcg10_full:.0%} of full dimension float32, {r.ndcg10_full:.3f})",
-        "bytes": f"{r.bytes_per_vector:,} bytes per vector; index of {len(r.xy):,} documents: "
-                 f"<b>{format_bytes(r.index_bytes)}</b> ("
-                 + ("the full float32 size)" if r.index_bytes == r.full_index_bytes
-                    else f"{r.full_index_bytes / r.index_bytes:.1f}× smaller than full float32)"),
-        "latency": f"search latency: <b>{_human_seconds(r.latency_s)}</b> (median of {LATENCY_REPEATS}; "
-                   f"encoding the query: {encoded})",
-        "trust": f"2-D picture ({html.escape(r.projection)}) keeps <b>{r.trust:.0%}</b> of each document's "
-                 f"{TRUST_NEIGHBOURS} nearest neighbours at {r.dim} dimensions (random placement: "
-                 f"{r.trust_random:.0%})",
+        "ndcg": f"nDCG@10 ({r.n_queries} queries): <b>{r.ndcg10:.3f}</b>, "
+                f"{r.ndcg10 / r.ndcg10_full:.0%} of full float32's {r.ndcg10_full:.3f}",
+        "bytes": f"{r.bytes_per_vector:,} bytes per vector; index <b>{format_bytes(r.index_bytes)}</b>, {smaller}",
+        "latency": f"search: <b>{_human_seconds(r.latency_s)}</b> (median of {LATENCY_REPEATS}); "
+                   f"encoding the query: {encoded}",
+        "trust": f"{html.escape(r.projection)} keeps <b>{r.trust:.0%}</b> of {TRUST_NEIGHBOURS} nearest neighbours "
+                 f"(random: {r.trust_random:.0%})",
+        "note": html.escape(" ".join(r.notes)),  # always there, empty or not: the box keeps its height
     }
-    body = "".join(f'<div class="mrl-metric" data-metric="{name}">{text}</div>' for name, text in lines.items())
-    notes = "".join(f'<div class="mrl-note" style="color:#6e7781">{html.escape(n)}</div>' for n in r.notes)
-    return f'<div class="mrl-metrics" data-query="{html.escape(r.query)}">{body}{notes}</div>'
+    body = "".join(f'<div class="mrl-metric" data-metric="{name}" title="{_untagged(text)}" '
+                   f'style="{ONE_LINE}{";color:#6e7781" if name == "note" else ""}">{text or "&nbsp;"}</div>'
+                   for name, text in lines.items())
+    return (f'<div class="mrl-metrics" data-query="{html.escape(r.query)}" data-corpus="{html.escape(r.corpus)}" '
+            f'style="font-size:12px;line-height:18px">{body}</div>')
+
+
+def _untagged(text: str) -> str:
+    """`text` without its <b> tags, for a title attribute (already escaped)."""
+    return text.replace("<b>", "").replace("</b>", "")
+
+
+def group_styles(groups: list[str]) -> dict[str, tuple[str, str]]:
+    """(colour, symbol) of each group, the largest first: ten colours, then the same ten with the next symbol."""
+    names = [name for name, _ in Counter(groups).most_common()]  # ties keep their first appearance
+    n = len(PALETTE)
+    return {name: (PALETTE[i % n], SYMBOLS[i // n % len(SYMBOLS)]) for i, name in enumerate(names)}
 
 
 def scatter_traces(r: Exploration, n_group_slots: int) -> list[dict]:
@@ -86,15 +117,16 @@ def scatter_traces(r: Exploration, n_group_slots: int) -> list[dict]:
     trace, not one per topic; `n_group_slots` legend-only traces name the colours, the unused
     ones hidden. The count never changes, so a FigureWidget can update its traces in place.
     """
-    names = list(dict.fromkeys(r.groups))
-    if len(names) > n_group_slots:
-        raise ValueError(f"n_group_slots={n_group_slots} is fewer than the {len(names)} {r.group_kind}s to colour")
-    colour = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+    style = group_styles(r.groups)
+    if len(style) > n_group_slots:
+        raise ValueError(f"n_group_slots={n_group_slots} is fewer than the {len(style)} {r.group_kind}s to colour")
+    names = list(style)
     top = r.xy[r.ids]
     traces = [
         {"type": "scatter", "mode": "markers", "name": "documents", "showlegend": False,
          "x": r.xy[:, 0], "y": r.xy[:, 1], "text": [f"{t} ({g})" for t, g in zip(r.titles, r.groups)],
-         "marker": {"size": 7, "opacity": 0.75, "color": [colour[g] for g in r.groups]},
+         "marker": {"size": 7, "opacity": 0.8, "color": [style[g][0] for g in r.groups],
+                    "symbol": [style[g][1] for g in r.groups]},
          "hovertemplate": "%{text}<extra></extra>"},
         {"type": "scatter", "mode": "markers+text", "name": f"top {len(r.hits)} results", "showlegend": True,
          "x": top[:, 0], "y": top[:, 1], "text": [str(h.rank) for h in r.hits], "textposition": "top center",
@@ -108,8 +140,9 @@ def scatter_traces(r: Exploration, n_group_slots: int) -> list[dict]:
     ]
     for slot in range(n_group_slots):
         name = names[slot] if slot < len(names) else ""
+        colour, symbol = style.get(name, (PALETTE[0], SYMBOLS[0]))
         traces.append({"type": "scatter", "mode": "markers", "name": name, "x": [None], "y": [None],
-                       "marker": {"size": 7, "color": colour.get(name, PALETTE[0])},
+                       "marker": {"size": 7, "color": colour, "symbol": symbol},
                        "visible": slot < len(names), "showlegend": slot < len(names), "hoverinfo": "skip"})
     return traces
 
@@ -140,7 +173,7 @@ def scatter_layout(r: Exploration) -> dict:
     axes = {"first two": ("dimension 1", "dimension 2"), "PCA": ("PC 1", "PC 2"), "UMAP": ("UMAP 1", "UMAP 2")}
     x_title, y_title = axes[r.projection]
     return {
-        "title": {"text": f"{r.projection} of the documents at {shown} ({r.precision} search, k = {r.k}); "
+        "title": {"text": f"{r.projection} at {shown} ({r.precision} search, k = {r.k}): "
                           f"keeps {r.trust:.0%} of neighbours"},
         "xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": y_title}},
         "legend": {"title": {"text": r.group_kind}},
