@@ -17,6 +17,7 @@ from .models import dimension_ladder
 from .data import Dataset, load_beir, load_mini, scifact_or_mini
 from .metrics import mrr, ndcg, recall, to_run
 from .evaluation import bytes_per_vector, evaluate, ndcg_of, retrieve
+from .display import lab_figure, table
 # 04 · FAISS search: exact search, latency and memory against dimension
 from .search import BLAS_MIN_QUERIES, float_index, search
 from .speed import format_bytes, gaussian_like, median_seconds, synthetic_corpus
@@ -42,7 +43,7 @@ __all__ = [
     "POOLING_MODES", "pool", "encode", "layer_norm", "normalize",
     # 03
     "truncate", "dimension_ladder", "Dataset", "load_beir", "load_mini", "scifact_or_mini", "mrr", "ndcg", "recall",
-    "to_run", "bytes_per_vector", "evaluate", "ndcg_of", "retrieve",
+    "to_run", "bytes_per_vector", "evaluate", "ndcg_of", "retrieve", "lab_figure", "table",
     # 04
     "BLAS_MIN_QUERIES", "float_index", "search", "format_bytes",
     "gaussian_like", "median_seconds", "synthetic_corpus", "limited_threads",

@@ -17,7 +17,7 @@ from mrl_helpers.__main__ import main
 from mrl_helpers.bench import (
     FAST_CODE_BYTES, GOALS, BenchSettings, Config, baseline, check_results, configurations,
     fast_code_bytes, goals, load_results, memory_bandwidth, pad_codes, prepare, project,
-    results_frame, results_table, run_bench, save_results, sq8_index,
+    format_table, results_frame, results_table, run_bench, save_results, sq8_index, summary_table,
 )
 from mrl_helpers.bench.goals import BandwidthGoal, FunnelGoal
 
@@ -97,6 +97,17 @@ def test_the_table_puts_ratios_first_and_the_baseline_at_one(tiny_results):
     assert table.loc[Config.scan("sq8", D).key, "smaller by"] == 4
     with pytest.raises(ValueError, match=r"n=123 was not measured; measured: \[400, 800\]"):
         results_table(tiny_results, 123)
+
+
+def test_the_summary_keeps_the_rows_that_compare_and_reads_as_ratios(tiny_results):
+    full, summary = results_table(tiny_results), summary_table(tiny_results, shortlist=40)
+    assert set(summary.index) < set(full.index) and (summary["config"] == full.loc[summary.index, "config"]).all()
+    assert {baseline(D).key, Config.scan("binary", D).key, Config.of_peer("numpy", D).key,
+            Config.scan("binary", D).rescored(40).key} <= set(summary.index)
+    assert not any(key.endswith("-rescore20") for key in summary.index)  # one shortlist, not every one
+    html = format_table(summary).to_html()
+    assert baseline(D).key not in html, "no index: the label is for people"
+    assert f"{full.loc[Config.scan('binary', D).key, 'smaller by']:,.1f}×" in html
 
 
 def test_json_round_trip(tiny_results, tmp_path):

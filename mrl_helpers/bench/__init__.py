@@ -24,7 +24,7 @@ from .run import run_bench
 # From results.py: the JSON
 from .results import SCHEMA_VERSION, check_results, load_results, results_dir, save_results
 # From report.py and goals.py: tables, projections, and the project's goals as data
-from .report import format_table, project, results_frame, results_table
+from .report import format_table, project, results_frame, results_table, summary_table, table_formats
 from .goals import GOALS, goals
 
 __all__ = [
@@ -35,6 +35,6 @@ __all__ = [
     "blas_effect",
     "measure_all", "run_bench",
     "SCHEMA_VERSION", "check_results", "load_results", "results_dir", "save_results",
-    "format_table", "project", "results_frame", "results_table",
+    "format_table", "project", "results_frame", "results_table", "summary_table", "table_formats",
     "GOALS", "goals",
 ]

@@ -7,10 +7,11 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from ..display import formatted
 from ..speed import format_bytes
 from .goals import goals
 from .machine import load_average
-from .report import format_table, results_frame, results_table
+from .report import results_frame, results_table, table_formats
 from .results import save_results
 from .run import run_bench
 from .settings import PADDINGS, PEERS, SCAN_PRECISIONS, BenchSettings
@@ -81,7 +82,8 @@ def print_report(results: dict[str, object]) -> None:
                            "display.max_colwidth", 60):
         print(f"\nAt N = {int(frame['n'].max()):,} vectors of {results['source']['full_dim']} dimensions, "
               f"k = {results['settings']['k']}; ratios to float32 flat at full dimension (single query, one thread):")
-        print(format_table(results_table(results)).to_string())
+        table = results_table(results)
+        print(formatted(table, table_formats(table)).to_string())
         print("\nSingle-query median latency (ms) against N:")
         print(latency.rename(index=dict(zip(frame["key"], frame["label"]))).round(3).to_string())
         print("\nGoals:")

@@ -8,6 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from pandas.io.formats.style import Styler
+
+from ..display import table as display_table
 from ..speed import format_bytes
 from .configurations import Config, baseline
 from .results import check_results
@@ -53,12 +56,29 @@ def results_table(results: dict[str, object], n: int | None = None) -> pd.DataFr
         f"recall@{k}": at["recall_at_k"],
         f"recall@{k} real": at["recall_real"],
         "% of bound": at["pct_of_bound"],
-        "median ms": 1000 * at["latency_median_s"],
-        "p95 ms": 1000 * at["latency_p95_s"],
+        "latency (ms)": 1000 * at["latency_median_s"],
+        "p95 (ms)": 1000 * at["latency_p95_s"],
         f"qps (batch {batch})": at["qps"],
-        "bytes/vector": at["bytes_per_vector"],
-        "index": [format_bytes(b) for b in at["index_bytes"]],
+        "bytes per vector": at["bytes_per_vector"],
+        "memory": [format_bytes(b) for b in at["index_bytes"]],
     })
+
+
+def summary_table(results: dict[str, object], n: int | None = None, shortlist: int = 1000) -> pd.DataFrame:
+    """`results_table` cut to the comparison that teaches (notebook 08): the full-dimension scans, float32 at the
+    smallest measured dimension from 128 up, each funnel at `shortlist` candidates, and NumPy; the columns that
+    compare (speed, memory, recall, % of bound, latency)."""
+    table = results_table(results, n)
+    frame = results_frame(results)
+    at = frame[frame["n"] == frame["n"].max() if n is None else frame["n"] == n]
+    full_dim = results["source"]["full_dim"]
+    truncated = at.loc[(at["kind"] == "scan") & (at["precision"] == "float32") & (at["dim"] >= 128), "dim"].min()
+    keep = ((at["kind"] == "scan") & ~at["blas_for_one_query"] & (at["dim"] == full_dim)
+            | (at["kind"] == "scan") & (at["precision"] == "float32") & (at["dim"] == truncated)
+            | (at["shortlist"] == shortlist) | (at["peer"] == "numpy"))
+    k = results["settings"]["k"]
+    return table.loc[at.loc[keep, "key"], ["config", "speedup", "smaller by", f"recall@{k}", f"recall@{k} real",
+                                            "% of bound", "latency (ms)", "memory"]]
 
 
 def project(results: dict[str, object], targets: Sequence[int] = (10**8, 10**9),
@@ -90,19 +110,14 @@ def project(results: dict[str, object], targets: Sequence[int] = (10**8, 10**9),
     return pd.DataFrame(out)
 
 
-def format_table(table: pd.DataFrame) -> pd.DataFrame:
-    """`results_table` with readable numbers: '31.2×', '0.993', '82%', '1.25' ms (notebook 08)."""
-    out = table.copy()
-    for column in out.columns:
-        values = out[column]
-        if column in ("speedup", "batch speedup", "smaller by"):
-            out[column] = [f"{v:,.1f}×" if pd.notna(v) else "" for v in values]
-        elif column.startswith("recall"):
-            out[column] = [f"{v:.3f}" if pd.notna(v) else "" for v in values]
-        elif column == "% of bound":
-            out[column] = [f"{v:.0f}%" for v in values]
-        elif column.endswith(" ms"):
-            out[column] = [f"{v:,.3g}" for v in values]
-        elif column.startswith("qps") or column == "bytes/vector":
-            out[column] = [f"{v:,.0f}" if pd.notna(v) else "" for v in values]
-    return out
+def table_formats(table: pd.DataFrame) -> dict[str, str]:
+    """How `results_table`'s ratios and recalls read: '31.2×', '82%', '0.993'; `mrl_helpers.display` rounds the rest."""
+    ratios = {column: "{:,.1f}×" for column in ("speedup", "batch speedup", "smaller by")}
+    recalls = {column: "{:.3f}" for column in table.columns if column.startswith("recall")}
+    return {column: form for column, form in {**ratios, **recalls, "% of bound": "{:.0f}%"}.items()
+            if column in table.columns}
+
+
+def format_table(table: pd.DataFrame) -> Styler:
+    """`results_table` (or `summary_table`) to display: '31.2×', '0.993', '82%', '1.25' ms, no index (notebook 08)."""
+    return display_table(table, table_formats(table))
