@@ -68,9 +68,9 @@ def summary_table(results: dict[str, object], n: int | None = None, shortlist: i
     """`results_table` cut to the comparison that teaches (notebook 08): the full-dimension scans, float32 at the
     smallest measured dimension from 128 up, each funnel at `shortlist` candidates, and NumPy; the columns that
     compare (speed, memory, recall, % of bound, latency)."""
-    table = results_table(results, n)
     frame = results_frame(results)
-    at = frame[frame["n"] == frame["n"].max() if n is None else frame["n"] == n]
+    n = int(frame["n"].max()) if n is None else n
+    table, at = results_table(results, n), frame[frame["n"] == n]
     full_dim = results["source"]["full_dim"]
     truncated = at.loc[(at["kind"] == "scan") & (at["precision"] == "float32") & (at["dim"] >= 128), "dim"].min()
     keep = ((at["kind"] == "scan") & ~at["blas_for_one_query"] & (at["dim"] == full_dim)
