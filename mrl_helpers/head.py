@@ -6,7 +6,8 @@ sentence-transformers pipeline, trained with `train_matryoshka_adapter` on froze
 unlabelled texts only: a corpus's documents (each contrasted with the others, its neighbours at full
 dimension as soft targets) and its titles (each title's own document as the positive). No query and
 no relevance judgement is used. `load_model("minilm-mrl")` loads the shipped head;
-`python -m mrl_helpers build-head` rebuilds it from scratch, with the same seed the same numbers.
+`python -m mrl_helpers build-head` rebuilds it from scratch: the same seed gives the same numbers on the CPU
+that built it, and the same head up to its last coordinates on any other (data/README.md).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .adapters import AdapterSettings, MatryoshkaAdapter, train_matryoshka_adapter
+from .bench.machine import cpu_name
 from .data import Dataset, load_beir, load_mini
 from .embedding import encode
 from .evaluation import ndcg_of, retrieve
@@ -101,7 +103,7 @@ def build_head() -> str:
     digest = save_head(adapter, folder)
     (folder / "training.json").write_text(json.dumps(
         {"recipe": asdict(RECIPE), "texts": "SciFact corpus: 5,183 titles and abstracts",
-         "train_seconds": round(adapter.train_seconds, 1), WEIGHTS: digest}, indent=2) + "\n")
+         "train_seconds": round(adapter.train_seconds, 1), "cpu": cpu_name(), WEIGHTS: digest}, indent=2) + "\n")
     print(f"Trained in {adapter.train_seconds:.1f} s; saved to {folder}; {WEIGHTS} SHA-256 {digest}")
     report = head_report({"plain": plain, "matryoshka": load_model("minilm-mrl")}, [scifact, load_mini()])
     table = report.pivot_table(index=["dataset", "precision", "model"], columns="dim", values="% of plain full",

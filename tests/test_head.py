@@ -1,6 +1,7 @@
 """The offline Matryoshka model (a linear head on all-MiniLM-L6-v2): loading, the shipped head, rebuilding it."""
 
 import hashlib
+import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -8,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mrl_helpers import binarize, encode, load_mini, truncate
+from mrl_helpers import binarize, encode, load_mini, ndcg_of, retrieve, truncate
+from mrl_helpers.bench.machine import cpu_name
 from mrl_helpers.head import RECIPE, WEIGHTS, corpus_only, head_report, save_head, train_head
 from mrl_helpers.models import MINILM_MRL, head_dir, load_model, st_modules
 
@@ -85,13 +87,33 @@ def not_the_locked_versions() -> list[str]:
             if Version(version(name)).public != lock[name]]
 
 
-def test_rebuilding_the_recipe_gives_the_shipped_vectors(model, mrl_model, scifact, mini):
+@pytest.fixture(scope="module")
+def rebuilt(model, scifact):
     """The whole recipe, as `python -m mrl_helpers build-head` runs it (about 20 s of training)."""
+    return train_head(model, corpus_only(scifact), cache=False)
+
+
+def test_rebuilding_the_recipe_gives_the_shipped_head_at_every_nested_size(rebuilt, model, mrl_model, scifact):
+    """Whatever the CPU or the versions in our ranges. Measured on an Intel Xeon with the locked and the lowest
+    versions: worst cosine 0.9999985 at 256, nDCG@10 equal to 1e-4 at every size; coordinates 257-384 drift."""
+    docs, queries = encode(model, scifact.docs, "document"), encode(model, scifact.queries, "query")
+    mine = rebuilt(docs), rebuilt(queries)
+    shipped = encode(mrl_model, scifact.docs, "document"), encode(mrl_model, scifact.queries, "query")
+    for dim in RECIPE.dims[1:]:
+        assert np.sum(truncate(mine[0], dim) * truncate(shipped[0], dim), axis=1).min() > 0.9999, dim
+    for dim in RECIPE.dims:
+        ndcg = [ndcg_of(scifact, *retrieve(*emb, dim, "float32", k=10)) for emb in (mine, shipped)]
+        assert abs(ndcg[0] - ndcg[1]) < 1e-3, (dim, ndcg)
+
+
+def test_on_the_machine_that_built_it_the_rebuild_is_exact(rebuilt, model, mrl_model, mini):
+    built_on = json.loads((head_dir() / "training.json").read_text())["cpu"]
     if other := not_the_locked_versions():
-        # With the lowest versions (make test-lowest) the same inputs, PCA start and samples train a head up to
-        # 0.1 away: 600 Adam steps amplify the libraries' rounding. Its quality is checked below all the same.
         pytest.skip(f"the head is reproduced to 1e-5 with the locked versions only; these differ: {', '.join(other)}")
-    rebuilt = train_head(model, corpus_only(scifact), cache=False)
+    if cpu_name() != built_on:
+        # Measured on an Intel Xeon: up to 0.14 apart in coordinates 257-384 (worst cosine 0.990 at 384), while every
+        # nested size below agrees (the test above): 600 Adam steps amplify the CPU's own float rounding.
+        pytest.skip(f"the head is reproduced to 1e-5 on the CPU that built it ({built_on}) only; this is {cpu_name()}")
     docs = encode(model, mini.docs)
     np.testing.assert_allclose(rebuilt(docs), encode(mrl_model, mini.docs), atol=1e-5)
 

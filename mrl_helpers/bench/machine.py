@@ -45,14 +45,19 @@ def memory_bandwidth(nbytes: float = 1e9, repeats: int = 3, block: float = 128e6
             "array_bytes": int(data.nbytes), "block_bytes": int(block_bytes)}
 
 
-def machine_info() -> dict[str, object]:
-    """What the figures were measured on: CPU, cores, RAM, library versions, load average."""
+def cpu_name() -> str:
+    """The CPU's model name ('AMD EPYC'), from /proc/cpuinfo where there is one."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
     except OSError:
-        pass
+        return cpu
+
+
+def machine_info() -> dict[str, object]:
+    """What the figures were measured on: CPU, cores, RAM, library versions, load average."""
+    cpu = cpu_name()
     try:
         ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):
