@@ -25,7 +25,8 @@ _LONG_TEXT = 40  # characters: a column of longer text may wrap
 SIZES: dict[str, tuple[int | None, int]] = {"wide": (None, 430), "square": (720, 600)}
 _INSIDE = {"bgcolor": "rgba(255,255,255,0.8)", "orientation": "v"}
 _LEGENDS: dict[str, dict] = {
-    "below": {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.15, "yanchor": "top"},
+    # at the figure's foot (yref "container"): plotly then shrinks the plot to fit it, however many rows it takes
+    "below": {"orientation": "h", "x": 0, "xanchor": "left", "yref": "container", "y": 0, "yanchor": "bottom"},
     "top left": {**_INSIDE, "x": 0.01, "xanchor": "left", "y": 0.99, "yanchor": "top"},
     "top right": {**_INSIDE, "x": 0.99, "xanchor": "right", "y": 0.99, "yanchor": "top"},
     "bottom right": {**_INSIDE, "x": 0.99, "xanchor": "right", "y": 0.01, "yanchor": "bottom"},
@@ -45,9 +46,8 @@ def lab_figure(fig: go.Figure, shape: Shape = "wide", legend: Legend = "below") 
     if legend not in _LEGENDS and legend != "hidden":
         raise ValueError(f"legend={legend!r} is not one of {sorted([*_LEGENDS, 'hidden'])}")
     width, height = SIZES[shape]
-    below = legend == "below"
-    fig.update_layout(width=width, height=height + (60 if below else 0), showlegend=legend != "hidden",
-                      margin={"l": 70, "r": 30, "t": 60, "b": 120 if below else 60}, title_font_size=15)
+    fig.update_layout(width=width, height=height + (60 if legend == "below" else 0), showlegend=legend != "hidden",
+                      margin={"l": 70, "r": 30, "t": 60, "b": 60}, title_font_size=15)
     if legend in _LEGENDS:
         fig.update_layout(legend=_LEGENDS[legend])
     return fig

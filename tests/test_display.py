@@ -15,7 +15,7 @@ def test_lab_figure_sizes_the_figure_and_changes_no_default():
     fig = lab_figure(go.Figure(go.Scatter(x=[1, 10], y=[1, 10])), "square", legend="below")
     width, height = SIZES["square"]
     assert fig.layout.width == width and fig.layout.height > height  # room for the legend below
-    assert fig.layout.legend.orientation == "h" and fig.layout.legend.y < 0
+    assert fig.layout.legend.orientation == "h" and fig.layout.legend.yref == "container"  # at the figure's foot
     wide = lab_figure(go.Figure(), legend="top right")
     assert wide.layout.width is None and wide.layout.height == SIZES["wide"][1]  # the notebook's width
     assert wide.layout.legend.x > 0.9 and wide.layout.legend.y > 0.9
