@@ -16,7 +16,7 @@ import pytest
 
 from mrl_helpers import PRECISIONS, SEED_QUESTION, bytes_per_vector, evaluate, explore, prepare_explorer, retrieve
 from mrl_helpers.explorer import geometry
-from mrl_helpers.explorer.geometry import nearest, nearest_neighbours, neighbour_preservation, slider_dims
+from mrl_helpers.explorer.geometry import cosine_knn, nearest, nearest_neighbours, neighbour_preservation, slider_dims
 from mrl_helpers.explorer.state import memoised, memoised_args
 from mrl_helpers.explorer.views import (
     PALETTE, changed_props, choose_display_mode, group_styles, metrics_html, results_html, scatter_layout,
@@ -103,6 +103,19 @@ def test_nearest_neighbours_leave_out_the_point_itself(rng):
     np.fill_diagonal(sims, -np.inf)
     assert all(set(row) == set(np.argsort(-s)[:5]) for row, s in zip(knn, sims))
 
+
+
+def test_cosine_knn_finds_what_scikit_learn_finds_itself_first(rng):
+    from sklearn.neighbors import NearestNeighbors
+
+    emb = rng.standard_normal((200, 16)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    idx, dist = cosine_knn(emb, 15)  # what umap_2d hands UMAP in place of its own exact search
+    want_dist, want_idx = NearestNeighbors(n_neighbors=15, metric="cosine", algorithm="brute").fit(emb).kneighbors(emb)
+    assert (idx[:, 0] == np.arange(200)).all() and (dist[:, 0] == 0).all()
+    assert (idx == want_idx).all() and np.allclose(dist, want_dist, atol=1e-5)
+    with pytest.raises(ValueError, match="n_neighbors=201"):
+        cosine_knn(emb, 201)
 
 @pytest.mark.parametrize("versions, expected", [
     (("8.1.9", "7.1.0", False, True), "figurewidget"),

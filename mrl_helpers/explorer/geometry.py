@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Literal
 
@@ -67,13 +68,41 @@ def neighbour_preservation(high_neighbours: np.ndarray, xy: np.ndarray) -> float
     return float(member[rows, low].sum() / (n * k))
 
 
+def cosine_knn(emb: np.ndarray, n_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's `n_neighbors` nearest rows by cosine distance, itself first, nearest first: (indices, distances).
+
+    What UMAP's exact search returns (it counts a point as its own nearest neighbour), from one matrix product;
+    expects unit-length rows.
+
+    >>> idx, dist = cosine_knn(np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]]), 2)
+    >>> idx.tolist(), dist.astype(float).round(2).tolist()
+    ([[0, 1], [1, 2], [2, 1]], [[0.0, 0.4], [0.0, 0.2], [0.0, 0.2]])
+    """
+    emb = np.asarray(emb, dtype=np.float32)
+    n = emb.shape[0]
+    n_neighbors = check_k(n_neighbors, "n_neighbors")
+    if n_neighbors > n:
+        raise ValueError(f"n_neighbors={n_neighbors} must be at most the number of points {n}")
+    dist = np.maximum(1 - emb @ emb.T, 0)
+    np.fill_diagonal(dist, 0)  # exactly 0, so that each point comes first
+    idx = np.argsort(dist, axis=1, kind="stable")[:, :n_neighbors]
+    return idx, np.take_along_axis(dist, idx, axis=1)
+
+
 def umap_2d(emb: np.ndarray, seed: int = 0) -> np.ndarray:
-    """UMAP to 2-D with cosine distance; slow (seconds, plus compiling on first use): never call it in a callback."""
+    """UMAP to 2-D with cosine distance; slow (seconds, plus compiling on first use): never call it in a callback.
+
+    UMAP starts from each point's exact nearest neighbours; `cosine_knn` finds the same ones in one matrix
+    product (UMAP's own exact search, used below 4,096 points, calls its distance once per pair from Python).
+    """
     import umap  # imported here: it takes seconds to import and compile
 
-    reducer = umap.UMAP(n_components=2, n_neighbors=15, min_dist=0.1, metric="cosine", n_epochs=200,
-                        random_state=seed, n_jobs=1)
-    return reducer.fit_transform(emb).astype(np.float32)
+    n_neighbors = 15
+    reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=0.1, metric="cosine", n_epochs=200,
+                        random_state=seed, n_jobs=1, precomputed_knn=cosine_knn(emb, n_neighbors))
+    with warnings.catch_warnings():  # no search index is passed: UMAP's `transform` is not used here
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+        return reducer.fit_transform(emb).astype(np.float32)
 
 
 def fit_pca_2d(emb: np.ndarray, seed: int = 0):
