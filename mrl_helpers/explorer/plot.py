@@ -44,12 +44,18 @@ def detect_display_mode() -> tuple[str, str]:
 
 
 class FigurePlot:
-    """One plotly FigureWidget, updated in place: each change sends only the properties that changed."""
+    """One plotly FigureWidget, updated in place: each change sends only the properties that changed.
+
+    The first trace, the documents (up to a thousand points), is drawn with WebGL (`Scattergl`): plotly.js redraws
+    every trace on any change of data, and with SVG it rebuilds one element per point. The other traces (a few
+    labelled points, the legend) stay SVG.
+    """
 
     mode = "figurewidget"
 
     def __init__(self, n_traces: int):
-        self.widget = go.FigureWidget(data=[go.Scatter(x=[], y=[]) for _ in range(n_traces)], layout=BASE_LAYOUT)
+        traces = [go.Scattergl(x=[], y=[])] + [go.Scatter(x=[], y=[]) for _ in range(n_traces - 1)]
+        self.widget = go.FigureWidget(data=traces, layout=BASE_LAYOUT)
         self.widget._config = CONFIG  # FigureWidget takes no config argument: its synced trait
         self._sent: list[dict] = [{} for _ in range(n_traces)]
         self._sent_layout: dict = {}
