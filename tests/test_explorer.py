@@ -104,7 +104,6 @@ def test_nearest_neighbours_leave_out_the_point_itself(rng):
     assert all(set(row) == set(np.argsort(-s)[:5]) for row, s in zip(knn, sims))
 
 
-
 def test_cosine_knn_finds_what_scikit_learn_finds_itself_first(rng):
     from sklearn.neighbors import NearestNeighbors
 
@@ -116,6 +115,7 @@ def test_cosine_knn_finds_what_scikit_learn_finds_itself_first(rng):
     assert (idx == want_idx).all() and np.allclose(dist, want_dist, atol=1e-5)
     with pytest.raises(ValueError, match="n_neighbors=201"):
         cosine_knn(emb, 201)
+
 
 @pytest.mark.parametrize("versions, expected", [
     (("8.1.9", "7.1.0", False, True), "figurewidget"),
