@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from ipywidgets.widgets.widget import _remove_buffers
 
 from mrl_helpers import SEED_QUESTION, prepare_explorer
 from mrl_helpers.explorer import plot
@@ -69,6 +70,8 @@ def test_each_change_redraws_once_and_the_figure_is_updated_in_place(state):
     if hasattr(app.plot, "_widget_data"):  # plotly 6+: a view made later starts from it, so it holds the picture
         np.testing.assert_allclose(app.plot._widget_data[0]["x"], app.last.xy[:, 0])
         assert app.plot._widget_layout["title"]["text"] == app.plot.layout.title.text
+        _, _, buffers = _remove_buffers(app.plot.get_state())  # what a reloaded page asks the kernel for
+        assert buffers and all(b.contiguous for b in buffers), "zmq sends contiguous buffers only"
 
 
 def test_output_mode_redraws_a_plain_figure(state):
@@ -274,6 +277,7 @@ READ_STATE = """() => {
             docs_x: Array.from(docs.x).slice(0, 20).map(v => Number(v).toFixed(5)).join(','),
             query: [Number(query.x[0]).toFixed(5), Number(query.y[0]).toFixed(5)].join(','),
             title: gd.layout.title.text,
+            labels: Array.from(gd.querySelectorAll('.legendtext, .textpoint'), e => e.textContent).join('|'),
             webgl_points: gd._fullData[0].type === 'scattergl' && gd.querySelector('canvas.gl-canvas-context')
                 && document.createElement('canvas').getContext('webgl') ? gd._fullData[0]._length : 0,
             same_element: gd.__mrl_marker === 1,
@@ -460,6 +464,7 @@ def test_explorer_in_a_real_browser(lab, capsys):
             reloaded = read(page)
             assert reloaded["plot"]["query"] == latest["plot"]["query"] and reloaded["results"] == latest["results"]
             assert reloaded["plot"]["docs_x"] == latest["plot"]["docs_x"]
+            assert reloaded["plot"]["labels"] == latest["plot"]["labels"], "the legend and the rank labels are drawn again"
             shoot(page, "6-after-reload")
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "explorer-failure.png"))

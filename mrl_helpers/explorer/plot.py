@@ -74,10 +74,13 @@ class FigurePlot:
                 self._sent_layout.update(changed)
         # A view created later (JupyterLab draws cells only when they scroll into view; a page reload) starts
         # from these two traits, which plotly fills only when the figure itself is displayed, not when it sits
-        # inside a VBox: keep them in step, or a late view shows an empty plot.
+        # inside a VBox: keep them in step, or a late view shows an empty plot. They are made from what was sent,
+        # not from `fig._data` alone: once a view has drawn the figure, plotly moves the properties that view
+        # reports back (the rank labels, the query's name) out of `_data`, and a reloaded page would lose them.
+        # Deep copies: the arrays go out as message buffers, which must be contiguous.
         if hasattr(fig, "_widget_data"):
-            fig._widget_data = deepcopy(fig._data)
-            fig._widget_layout = deepcopy(fig._layout_obj._props)
+            fig._widget_data = deepcopy([{**data, **sent} for data, sent in zip(fig._data, self._sent)])
+            fig._widget_layout = _merged(deepcopy(fig._layout_obj._props), self._sent_layout)
 
 
 class OutputPlot:
