@@ -103,9 +103,10 @@ def explore(
 ) -> Exploration:
     """Search one query at one setting and measure it against full dimension in float32 (notebook 06).
 
-    Fast after `prepare_explorer`: the query's embedding, indexes, pictures and nDCG@10 are
-    memoised, and UMAP is never run here (a dimension between UMAP's precomputed ones shows
-    the nearest precomputed picture, and says so). Runs with one thread (`limited_threads`).
+    Fast after `prepare_explorer`: the query's embedding, pictures and nDCG@10 are memoised (an
+    index takes a millisecond to build), and UMAP is never run here (a dimension between UMAP's
+    precomputed ones shows the nearest precomputed picture, and says so). Runs with one thread
+    (`limited_threads`).
     """
     if not isinstance(query, str):
         raise TypeError(f"query={query!r} must be a string, got {type(query).__name__}")
