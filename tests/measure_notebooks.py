@@ -10,12 +10,13 @@ A plain script, not a test (pytest does not collect it):
 With --nomic, `load_model("auto")` finds the full-size offline stand-in of nomic-embed-text-v1.5 in the
 Hugging Face cache (tests/nomic_standin.py: nomic's files at the pinned revision, random weights, so the same
 compute and memory as the real model), exactly as it finds a copy a learner downloaded. Each notebook runs
-twice in a fresh kernel: "cold" with an empty lab cache (nothing encoded yet: a first run), then "warm" (the
-cache from the cold run). With the stand-in's random weights, cells that assert what a trained model knows fail;
-with --nomic the run goes on past them (their count is shown), since what it measures is time and memory. Peak
-RSS and CPU seconds are the kernel's own, read by the process that started it; other work on the machine
-stretches the wall time, not the CPU seconds. Each notebook's three slowest cells are listed by cell id. The
-goals: every notebook within 5 minutes and 1.8 GB on 2 CPU cores (Binder gives 2 GB).
+twice in a fresh kernel: "cold" with an empty lab cache of its own (nothing encoded yet: a first run, as if it
+were the first notebook a learner opens), then "warm" (the cache from its cold run). With the stand-in's random
+weights, cells that assert what a trained model knows fail; with --nomic the run goes on past them (their count
+is shown), since what it measures is time and memory. Peak RSS and CPU seconds are the kernel's own, read by the
+process that started it; other work on the machine stretches the wall time, not the CPU seconds. Each notebook's
+three slowest cells are listed by cell id. The goals: every notebook within 5 minutes and 1.8 GB on 2 CPU cores
+(Binder gives 2 GB).
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                  if not args.prefixes or p.name.startswith(tuple(args.prefixes))]
     with tempfile.TemporaryDirectory(prefix="mrl-notebooks-") as temp:
         env = {k: v for k, v in os.environ.items() if k not in ("MRL_MODEL", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE")}
-        env.update(MRL_CACHE_DIR=str(Path(temp) / "cache"), HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+        env.update(HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
         if args.nomic:
             sys.path.insert(0, str(HERE))
             from measure_nomic_standin import build_standin
@@ -108,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             env.update(HF_HOME=str(hf_home), HF_HUB_CACHE=str(hf_home / "hub"))
         rows = []
         for path in notebooks:
-            runs = {kind: run(path, env, args.timeout, allow_errors=args.nomic)
+            notebook_env = {**env, "MRL_CACHE_DIR": str(Path(temp) / path.stem / "cache")}  # its own: as if opened first
+            runs = {kind: run(path, notebook_env, args.timeout, allow_errors=args.nomic)
                     for kind in ("cold",) + ("warm",) * (not args.cold_only)}
             rows.append(runs)
             line = (f"{path.name:<36} " + "  ".join(

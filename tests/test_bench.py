@@ -205,3 +205,18 @@ def test_bad_options_are_named(capsys, argv, message):
         main(["--model", "minilm", "bench", *argv])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_sentence_transformers_peer_asked_a_few_queries_at_a_time_finds_what_one_call_finds(rng):
+    """The peer asks sentence-transformers 8 queries at a time (its rescoring memory); asked all at once, the same ids."""
+    from mrl_helpers.bench.indexes import PEER_QUERIES, prepare
+    from mrl_helpers.bench.peers import semantic_search_faiss
+
+    if semantic_search_faiss() is None:
+        pytest.skip("this sentence-transformers has no util.quantization.semantic_search_faiss: the peer is left out")
+    docs, queries = anisotropic(rng, 500), anisotropic(rng, 3 * PEER_QUERIES + 1)
+    ids = prepare(Config.of_peer("sentence-transformers", D, shortlist=40), docs, queries, 10).run((queries,))
+    hits, _ = semantic_search_faiss()(queries, corpus_index=binary_index(binarize(docs)), corpus_precision="ubinary",
+                                      top_k=10, rescore=True, rescore_multiplier=4)
+    assert ids.shape == (len(queries), 10)
+    np.testing.assert_array_equal(ids, [[hit["corpus_id"] for hit in row] for row in hits])
