@@ -8,7 +8,7 @@ from mrl_helpers.exercises import solution
 
 @pytest.fixture
 def shell():
-    """A live IPython shell, as in a notebook: there ipywidgets' Output swallows the errors it shows."""
+    """A live IPython shell, as in a notebook: `solution` captures what is displayed through it."""
     yield InteractiveShell.instance()
     InteractiveShell.clear_instance()
 
